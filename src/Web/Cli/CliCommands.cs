@@ -1,0 +1,15 @@
+namespace Sft.Web.Cli;
+
+/// <summary>The commands of the executable besides serving: <c>Sft.Web &lt;name&gt; [options]</c>.</summary>
+public static class CliCommands
+{
+    public delegate Task<int> Command(string[] args);
+
+    static readonly Dictionary<string, Command> Commands = new(StringComparer.Ordinal)
+    {
+    };
+
+    public static IReadOnlyCollection<string> Names => Commands.Keys;
+
+    public static bool TryGet(string name, out Command command) => Commands.TryGetValue(name, out command!);
+}
