@@ -4,7 +4,10 @@ using Sft.Web.Cli;
 // One executable, two faces: `Sft.Web <command> ...` runs a CLI command (score, tokenize, ...);
 // anything else starts the server.
 if (args.Length > 0 && CliCommands.TryGet(args[0], out var command))
-    return await command(args[1..]);
+{
+    try { return await command(args[1..]); }
+    catch (CliUsageException e) { Console.Error.WriteLine(e.Message); return 2; }
+}
 
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
