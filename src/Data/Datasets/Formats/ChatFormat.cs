@@ -54,7 +54,7 @@ public sealed class ChatFormat : IRowConverter
         {
             var what = $"turn {i + 1} of column '{_column}'";
             if (list[i] is not JsonObject message)
-                throw new DatasetException($"{what} is a {Fields.Kind(list[i])}, expected an object with '{_roleKey}' and '{_contentKey}'.", row.Location);
+                throw new DatasetException($"{what} is {Fields.AKind(list[i])}, expected an object with '{_roleKey}' and '{_contentKey}'.", row.Location);
             var role = RoleOf(message, what, row.Location);
             var content = Content(message[_contentKey], what, row.Location);
             var weight = Fields.AsNumber(message[_lossKey], $"{what} '{_lossKey}'", row.Location);
@@ -100,7 +100,7 @@ public sealed class ChatFormat : IRowConverter
             {
                 if (parts[p] is JsonValue plain && plain.TryGetValue<string>(out var s)) { text.Append(s); continue; }
                 if (parts[p] is not JsonObject part)
-                    throw new DatasetException($"{what} content part {p + 1} is a {Fields.Kind(parts[p])}, expected {{type: \"text\", text: ...}}.", location);
+                    throw new DatasetException($"{what} content part {p + 1} is {Fields.AKind(parts[p])}, expected {{type: \"text\", text: ...}}.", location);
                 var type = Fields.AsString(part["type"], $"{what} content part {p + 1} 'type'", location) ?? "text";
                 if (type != "text")
                     throw new DatasetException($"{what} content part {p + 1} has type '{type}'; only text parts are supported. Remove non-text parts.", location);

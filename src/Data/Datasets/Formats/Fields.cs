@@ -21,6 +21,9 @@ internal static class Fields
         _ => "null",
     };
 
+    /// <summary>The kind with its article: "a string", "an object".</summary>
+    public static string AKind(JsonNode? node) => Kind(node) is var kind && kind[0] is 'a' or 'e' or 'i' or 'o' or 'u' ? "an " + kind : "a " + kind;
+
     /// <summary>The string in <paramref name="node"/>; null for a missing or null value.</summary>
     public static string? AsString(JsonNode? node, string what, string location)
     {
@@ -30,7 +33,7 @@ internal static class Fields
             if (value.TryGetValue<string>(out var s)) return s;
             if (node.GetValueKind() == JsonValueKind.Number) return node.ToJsonString();
         }
-        throw new DatasetException($"{what} is a {Kind(node)}, expected a string.", location);
+        throw new DatasetException($"{what} is {AKind(node)}, expected a string.", location);
     }
 
     public static string RequiredString(RawRow row, string column, string what, Func<string> missingHelp)
@@ -61,7 +64,7 @@ internal static class Fields
                 }
                 throw new DatasetException($"{what} holds text that is not a JSON list; expected a list.", location);
             default:
-                throw new DatasetException($"{what} is a {Kind(node)}, expected a list.", location);
+                throw new DatasetException($"{what} is {AKind(node)}, expected a list.", location);
         }
     }
 
@@ -84,7 +87,7 @@ internal static class Fields
             if (node.GetValueKind() == JsonValueKind.Number) return value.GetValue<double>();
             if (value.TryGetValue<string>(out var s) && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed)) return parsed;
         }
-        throw new DatasetException($"{what} is a {Kind(node)} ({Clip(node.ToJsonString())}), expected a number.", location);
+        throw new DatasetException($"{what} is {AKind(node)} ({Clip(node.ToJsonString())}), expected a number.", location);
     }
 
     /// <summary>An integer, or a whole-number string; anything else is an error naming the element.</summary>

@@ -65,6 +65,8 @@ internal static class JsonArrayReader
         /// <summary>Parses complete rows out of <paramref name="data"/>; returns the bytes consumed.</summary>
         public int Scan(ReadOnlySpan<byte> data, bool final, List<RawRow> rows)
         {
+            if (final && _phase == Phase.Root && data.Trim(" \t\r\n"u8).IsEmpty)
+                throw new DatasetException("the file is empty; it should hold a JSON list of rows.", fileName);
             var reader = new Utf8JsonReader(data, final, _state);
             int safePos = 0, counted = 0;
             var safeState = _state;
@@ -83,8 +85,6 @@ internal static class JsonArrayReader
                     $"malformed JSON at byte {ex.BytePositionInLine + 1} of the line: {Describe(ex)}. Fix the quotes, commas or brackets there.",
                     $"{fileName} line {ex.LineNumber + 1}", ex);
             }
-            if (final && _phase == Phase.Root)
-                throw new DatasetException("the file is empty; it should hold a JSON list of rows.", fileName);
             _newlines += CountNewlines(data[counted..safePos]);
             _state = safeState;
             return safePos;
