@@ -113,6 +113,21 @@ public class JsonReaderTests
     }
 
     [Fact]
+    public async Task Jsonl_handles_a_bom_lines_longer_than_the_buffer_and_no_final_newline()
+    {
+        using var dir = new TempFolder();
+        var longText = new string('z', 200_000);
+        var file = dir.File("long.jsonl");
+        File.WriteAllText(file, $"{{\"a\": \"{longText}\"}}\n{{\"a\": \"short\"}}", new UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
+
+        var rows = await Rows.ReadAll(DataFile.Local(file));
+
+        Assert.Equal(longText, (string)rows[0].Values["a"]!);
+        Assert.Equal("short", (string)rows[1].Values["a"]!);
+        Assert.Equal("long.jsonl line 2", rows[1].Location);
+    }
+
+    [Fact]
     public async Task Malformed_jsonl_line_names_the_line_and_character()
     {
         using var dir = new TempFolder();
@@ -121,7 +136,7 @@ public class JsonReaderTests
         var ex = await Assert.ThrowsAsync<DatasetException>(() => Rows.ReadAll(DataFile.Local(file)));
 
         Assert.Equal("data.jsonl line 3", ex.Location);
-        Assert.Contains("malformed JSON at character", ex.Message);
+        Assert.Contains("malformed JSON at byte 9", ex.Message);
 
         var array = await Assert.ThrowsAsync<DatasetException>(() => Rows.ReadAll(DataFile.Local(dir.Write("arr.jsonl", "[1, 2]\n"))));
         Assert.Contains("arr.jsonl line 1: the line holds a JSON array, expected an object", array.Message);
