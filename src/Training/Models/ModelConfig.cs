@@ -151,10 +151,14 @@ public sealed record ModelConfig
             var dropout = Double("attention_dropout") ?? 0;
             if (dropout is < 0 or >= 1) throw Error("attention_dropout", $"({dropout}) must be in [0, 1)");
 
+            var vocab = PositiveLong("vocab_size", null);
+            var pad = TokenId("pad_token_id");
+            if (pad >= vocab) throw Error("pad_token_id", $"({pad}) must be below vocab_size ({vocab})");
+
             return new ModelConfig
             {
                 ModelType = modelType,
-                VocabSize = PositiveLong("vocab_size", null),
+                VocabSize = vocab,
                 HiddenSize = hidden,
                 IntermediateSize = PositiveLong("intermediate_size", null),
                 NumHiddenLayers = (int)PositiveLong("num_hidden_layers", null),
@@ -171,7 +175,7 @@ public sealed record ModelConfig
                 AttentionDropout = dropout,
                 MaxPositionEmbeddings = PositiveLong("max_position_embeddings", 2048),
                 InitializerRange = PositiveDouble("initializer_range", 0.02),
-                PadTokenId = TokenId("pad_token_id"),
+                PadTokenId = pad,
                 BosTokenId = TokenId("bos_token_id"),
                 EosTokenIds = TokenIds("eos_token_id"),
                 TorchDtype = dtype,
