@@ -1,0 +1,118 @@
+using Sft.Data.Datasets;
+using Sft.Data.Datasets.Formats;
+using Sft.Data.Datasets.Hub;
+using Sft.Data.Datasets.Loading;
+using Sft.Data.Datasets.Sources;
+using Sft.Training.Config;
+using Sft.Training.Pipeline;
+using Sft.Training.Tokenization;
+using Sft.Training.Tokenization.Templates;
+
+namespace Sft.Training.Engine;
+
+/// <summary>The data of a run: tokenizer, template, and the train (and eval) samples ready for batching.</summary>
+public sealed record PreparedData(HfTokenizer Tokenizer, ConversationEncoder Encoder, TokenizedDataset Train, TokenizedDataset? Eval);
+
+/// <summary>
+/// From the config's dataset sections to encoded samples: load the split (local file, built-in, or the
+/// Hugging Face Hub), hold out the validation rows, render each conversation through the template,
+/// tokenize, and apply seq_length. Every count is reported as a log event.
+/// </summary>
+public static class TrainingData
+{
+    public static HfTokenizer LoadTokenizer(TrainConfig config)
+    {
+        var t = config.Tokenizer;
+        if (t.TokenizerFile is { } json)
+            return HfTokenizer.FromTokenizerJson(json, Sibling(json, "tokenizer_config.json"));
+        if (t.VocabFile is { } vocab && t.MergesFile is { } merges)
+            return HfTokenizer.FromVocabAndMerges(new Qwen2TokenizerOptions(vocab, merges,
+                UnkToken: t.UnkToken ?? "<|endoftext|>", BosToken: t.BosToken,
+                EosToken: t.EosToken ?? "<|endoftext|>", PadToken: t.PadToken ?? "<|endoftext|>",
+                TokenizerConfigFile: Sibling(vocab, "tokenizer_config.json")));
+        return HfTokenizer.FromDirectory(config.Model.Path);
+
+        static string? Sibling(string path, string name)
+        {
+            var candidate = Path.Combine(Path.GetDirectoryName(path) ?? ".", name);
+            return File.Exists(candidate) ? candidate : null;
+        }
+    }
+
+    public static PreparedData Prepare(TrainConfig config, HfTokenizer tokenizer, ITrainingEventSink events, CancellationToken ct)
+    {
+        var data = config.TrainData;
+        var template = PromptTemplates.Resolve(data.Template, tokenizer);
+        var encoder = new ConversationEncoder(tokenizer, template, data.TrainOnPrompt);
+        var limit = new SequenceLimit(config.Model.SeqLength);
+
+        var rows = Load(data, events, ct);
+        IReadOnlyList<DatasetExample> trainRows = rows, evalRows = [];
+        if (config.Eval.Data is { } evalSection)
+            evalRows = Load(evalSection, events, ct);
+        else if (data.ValidationRatio > 0)
+            (trainRows, evalRows) = HoldOut(rows, data.ValidationRatio, (ulong)config.Run.Seed);
+
+        var train = TokenizedDataset.Prepare(trainRows, encoder, limit, cancellationToken: ct);
+        Report("train", train.Report, config.Model.SeqLength, events);
+        TokenizedDataset? eval = null;
+        if (evalRows.Count > 0)
+        {
+            eval = TokenizedDataset.Prepare(evalRows, encoder, limit, cancellationToken: ct);
+            Report("eval", eval.Report, config.Model.SeqLength, events);
+        }
+        if (train.Samples.Count == 0)
+            throw new InvalidDataException($"No training samples are left from {data.Path}: every row was dropped (see the preparation counts above).");
+        events.Publish(new LogEvent(TrainingLogLevel.Info, $"template {template.Name}, tokenizer vocabulary {tokenizer.VocabularySize:N0}"));
+        return new PreparedData(tokenizer, encoder, train, eval);
+    }
+
+    static IReadOnlyList<DatasetExample> Load(DatasetSection section, ITrainingEventSink events, CancellationToken ct)
+    {
+        var spec = new DatasetSpec
+        {
+            Path = section.ResolvedPath,
+            DataFiles = section.DataFiles.Count > 0
+                ? new Dictionary<string, IReadOnlyList<string>> { [SplitName(section.Split)] = section.DataFiles }
+                : null,
+            Split = section.Split,
+            Revision = section.Revision,
+            Format = DatasetFormats.Parse(section.Format),
+            Columns = ColumnMapping.Parse(section.Columns),
+        };
+        var progress = new Progress<DownloadProgress>(p => events.Publish(new LogEvent(TrainingLogLevel.Debug,
+            $"downloading {p.RepoId}/{p.Path}: {p.BytesDone:N0}{(p.BytesTotal is { } t ? $" of {t:N0}" : "")} bytes")));
+        var split = new DatasetLoader().LoadSplitAsync(spec, progress, ct).GetAwaiter().GetResult();
+        var examples = split.Examples(ct).ToList();
+        events.Publish(new LogEvent(TrainingLogLevel.Info, $"dataset {section.Path} [{section.Split}]: {examples.Count:N0} rows"));
+        return examples;
+    }
+
+    // "train[:90%]" names the split "train" for data_files.
+    static string SplitName(string split) => split.Split('[')[0];
+
+    /// <summary>A seeded, reproducible hold-out: the same rows go to eval on every run with the same seed.</summary>
+    public static (IReadOnlyList<DatasetExample> Train, IReadOnlyList<DatasetExample> Eval) HoldOut(
+        IReadOnlyList<DatasetExample> rows, double ratio, ulong seed)
+    {
+        var evalCount = (int)Math.Clamp(Math.Round(rows.Count * ratio), rows.Count > 1 ? 1 : 0, Math.Max(0, rows.Count - 1));
+        var order = EpochShuffle.Permutation(rows.Count, seed ^ 0x5EED_E7A1UL, epoch: 0);
+        var evalSet = order.Take(evalCount).ToHashSet();
+        var train = new List<DatasetExample>(rows.Count - evalCount);
+        var eval = new List<DatasetExample>(evalCount);
+        for (var i = 0; i < rows.Count; i++) (evalSet.Contains(i) ? eval : train).Add(rows[i]);
+        return (train, eval);
+    }
+
+    static void Report(string name, PreparationReport r, int seqLength, ITrainingEventSink events)
+    {
+        events.Publish(new LogEvent(TrainingLogLevel.Info,
+            $"{name}: {r.Samples:N0} samples, {r.Tokens:N0} tokens ({r.LossTokens:N0} trained) from {r.Rows:N0} rows in {r.Elapsed.TotalSeconds:F1}s"));
+        if (r.Truncated > 0 || r.DroppedTooLong > 0)
+            events.Publish(new LogEvent(TrainingLogLevel.Warning,
+                $"{name}: {r.Truncated:N0} samples truncated and {r.DroppedTooLong:N0} dropped at seq_length {seqLength}"));
+        if (r.DroppedNoTrainableTokens > 0)
+            events.Publish(new LogEvent(TrainingLogLevel.Warning,
+                $"{name}: {r.DroppedNoTrainableTokens:N0} samples dropped because no trained token was left (the reply fell past seq_length)"));
+    }
+}
