@@ -7,6 +7,8 @@ public static class CliCommands
 
     static readonly Dictionary<string, Command> Commands = new(StringComparer.Ordinal)
     {
+        ["score"] = ScoreCommand.RunAsync,
+        ["create-model"] = CreateModelCommand.RunAsync,
     };
 
     public static IReadOnlyCollection<string> Names => Commands.Keys;
