@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.ML.Tokenizers;
@@ -15,10 +16,12 @@ public sealed record SpecialTokenIds(int Eos, int Pad, int? Bos, int? Unk, IRead
 /// <summary>
 /// A Hugging Face byte-level BPE tokenizer with the same ids as the <c>tokenizers</c> library: added tokens are
 /// matched first on the raw text, each remaining piece is NFC-normalised (when the tokenizer says so), split by the
-/// pre-tokenizer pattern and encoded by Microsoft.ML.Tokenizers' <see cref="BpeTokenizer"/>. Thread-safe.
+/// pre-tokenizer pattern and each piece encoded by Microsoft.ML.Tokenizers' <see cref="BpeTokenizer"/> (merges), with
+/// the ids of frequent pieces kept in a bounded cache. Thread-safe.
 /// </summary>
 public sealed class HfTokenizer
 {
+    const int MaxCachedPieces = 250_000, MaxCachedPieceLength = 48;
     readonly BpeTokenizer _bpe;
     readonly PreTokenizer _preTokenizer;
     readonly bool _nfc, _ignoreMerges;
@@ -29,6 +32,17 @@ public sealed class HfTokenizer
     readonly byte[]?[] _bytesOfId;
     readonly string?[] _tokenOfId;
     readonly int[] _prefix, _suffix;
+    readonly ConcurrentDictionary<string, int[]> _pieceCache = new(StringComparer.Ordinal);
+    readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _pieceLookup;
+    int _cachedPieces;   // ConcurrentDictionary.Count takes every lock; this is the cheap bound check
+    [ThreadStatic] static Scratch? t_scratch;
+
+    /// <summary>Per-thread lists reused across calls (encoding allocates only the result).</summary>
+    sealed class Scratch
+    {
+        public readonly List<AddedTokenSplitter.Piece> Raw = [], Normalized = [];
+        public readonly List<(int Offset, int Length)> Words = [];
+    }
 
     /// <summary>Where it was loaded from, for messages.</summary>
     public string Source { get; }
@@ -62,6 +76,7 @@ public sealed class HfTokenizer
         _rawSplitter = new AddedTokenSplitter(_addedById.Values.Where(t => !t.Normalized || !_nfc));
         _normalizedSplitter = new AddedTokenSplitter(_addedById.Values.Where(t => t.Normalized && _nfc));
 
+        _pieceLookup = _pieceCache.GetAlternateLookup<ReadOnlySpan<char>>();
         _bpe = BpeTokenizer.Create(new BpeOptions(model.Vocab)
         {
             Merges = model.Merges,
@@ -166,7 +181,8 @@ public sealed class HfTokenizer
         if (_rawSplitter.IsEmpty) EncodeNormalizing(text, ids);
         else
         {
-            var pieces = new List<AddedTokenSplitter.Piece>();
+            var pieces = (t_scratch ??= new Scratch()).Raw;
+            pieces.Clear();
             _rawSplitter.Split(text, pieces);
             foreach (var p in pieces)
             {
@@ -190,7 +206,8 @@ public sealed class HfTokenizer
     {
         if (_nfc && !text.IsNormalized(NormalizationForm.FormC)) text = text.ToString().Normalize(NormalizationForm.FormC);
         if (_normalizedSplitter.IsEmpty) { EncodePlain(text, ids); return; }
-        var pieces = new List<AddedTokenSplitter.Piece>();
+        var pieces = (t_scratch ??= new Scratch()).Normalized;
+        pieces.Clear();
         _normalizedSplitter.Split(text, pieces);
         foreach (var p in pieces)
         {
@@ -201,18 +218,30 @@ public sealed class HfTokenizer
 
     void EncodePlain(ReadOnlySpan<char> text, List<int> ids)
     {
-        if (!_ignoreMerges)
+        if (_preTokenizer is SplitPreTokenizer split)
         {
-            ids.AddRange(_bpe.EncodeToIds(text, considerPreTokenization: true, considerNormalization: false));
-            return;
+            var words = (t_scratch ??= new Scratch()).Words;
+            words.Clear();
+            split.Split(text, words);
+            foreach (var (offset, length) in words) EncodePiece(text.Slice(offset, length), ids);
         }
+        else
+        {
+            foreach (var (offset, length) in _preTokenizer.PreTokenize(text)) EncodePiece(text.Slice(offset, length), ids);
+        }
+    }
+
+    /// <summary>One pre-token: from the cache, else merged by the BPE model.</summary>
+    void EncodePiece(ReadOnlySpan<char> piece, List<int> ids)
+    {
+        if (_pieceLookup.TryGetValue(piece, out var cached)) { ids.AddRange(cached); return; }
+        int[] result;
         // ignore_merges (Llama 3): a pre-token that is itself in the vocabulary is emitted whole, without merging.
-        foreach (var (offset, length) in _preTokenizer.PreTokenize(text))
-        {
-            var word = text.Slice(offset, length);
-            if (_vocab.TryGetValue(ByteLevel.FromText(word), out var id)) ids.Add(id);
-            else ids.AddRange(_bpe.EncodeToIds(word, considerPreTokenization: false, considerNormalization: false));
-        }
+        if (_ignoreMerges && _vocab.TryGetValue(ByteLevel.FromText(piece), out var whole)) result = [whole];
+        else result = [.. _bpe.EncodeToIds(piece, considerPreTokenization: false, considerNormalization: false)];
+        if (piece.Length <= MaxCachedPieceLength && Volatile.Read(ref _cachedPieces) < MaxCachedPieces && _pieceLookup.TryAdd(piece, result))
+            Interlocked.Increment(ref _cachedPieces);
+        ids.AddRange(result);
     }
 
     // ---- decoding ----

@@ -64,12 +64,13 @@ public sealed class SplitPreTokenizer : PreTokenizer
     // Space (other \s), Other.
     enum Cls : byte { Other, Letter, Number, Newline, Space }
 
-    static readonly Cls[] Ascii = BuildAscii();
+    // The class of every BMP character, computed once (64 KB): the scanner's hot path is one array read.
+    static readonly Cls[] Bmp = BuildBmp();
 
-    static Cls[] BuildAscii()
+    static Cls[] BuildBmp()
     {
-        var table = new Cls[128];
-        for (var c = 0; c < 128; c++) table[c] = ClassifySlow(c);
+        var table = new Cls[0x10000];
+        for (var c = 0; c < table.Length; c++) table[c] = char.IsSurrogate((char)c) ? Cls.Other : ClassifySlow(c);
         return table;
     }
 
@@ -91,14 +92,13 @@ public sealed class SplitPreTokenizer : PreTokenizer
     static Cls At(ReadOnlySpan<char> s, int i, out int width)
     {
         var c = s[i];
-        if (c < 128) { width = 1; return Ascii[c]; }
         if (char.IsHighSurrogate(c) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]))
         {
             width = 2;
             return ClassifySlow(char.ConvertToUtf32(c, s[i + 1]));
         }
         width = 1;
-        return ClassifySlow(c);
+        return Bmp[c];
     }
 
     static int SkipClass(ReadOnlySpan<char> s, int i, Cls cls)
