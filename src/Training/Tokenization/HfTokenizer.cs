@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Collections.Concurrent;
-using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.ML.Tokenizers;
 
@@ -254,8 +253,6 @@ public sealed class HfTokenizer
             if (BytesOf(id, skipSpecialTokens) is { } bytes) buffer.Write(bytes);
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
-
-    public string Decode(List<int> ids, bool skipSpecialTokens = false) => Decode(CollectionsMarshal.AsSpan(ids), skipSpecialTokens);
 
     /// <summary>A decoder for generation that emits text token by token and never splits a UTF-8 character.</summary>
     public StreamingDecoder CreateStreamingDecoder(bool skipSpecialTokens = true) => new(this, skipSpecialTokens);

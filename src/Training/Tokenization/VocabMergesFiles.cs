@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using System.Text.Json;
 
 namespace Sft.Training.Tokenization;
@@ -6,7 +7,7 @@ namespace Sft.Training.Tokenization;
 /// A Qwen2Tokenizer given as <c>vocab.json</c> + <c>merges.txt</c> with explicit special tokens: the origin
 /// MindFormers YAML block <c>processor.tokenizer: {type: Qwen2Tokenizer, vocab_file, merges_file, unk_token,
 /// pad_token, eos_token, bos_token}</c>. Defaults are Qwen2Tokenizer's. <paramref name="TokenizerConfigFile"/>
-/// (optional) adds its <c>added_tokens_decoder</c> table and chat template.
+/// (optional) adds its <c>added_tokens_decoder</c> table and chat template. Files ending in .gz are read through gzip.
 /// </summary>
 public sealed record Qwen2TokenizerOptions(
     string VocabFile, string MergesFile,
@@ -51,11 +52,18 @@ internal static class VocabMergesFiles
         if (!File.Exists(path)) throw new FileNotFoundException($"vocab_file not found: {path}");
         try
         {
-            var map = JsonSerializer.Deserialize<Dictionary<string, int>>(File.ReadAllBytes(path))
+            using var stream = Open(path);
+            var map = JsonSerializer.Deserialize<Dictionary<string, int>>(stream)
                 ?? throw new InvalidDataException($"{path}: expected an object of token → id.");
             return new Dictionary<string, int>(map, StringComparer.Ordinal);
         }
         catch (JsonException e) { throw new InvalidDataException($"{path} is not a vocab.json (an object of token → integer id): {e.Message}"); }
+    }
+
+    static Stream Open(string path)
+    {
+        var file = File.OpenRead(path);
+        return path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionMode.Decompress) : file;
     }
 
     static List<string> ReadMerges(string path)
@@ -63,11 +71,13 @@ internal static class VocabMergesFiles
         if (!File.Exists(path)) throw new FileNotFoundException($"merges_file not found: {path}");
         var merges = new List<string>();
         var lineNo = 0;
-        foreach (var raw in File.ReadLines(path))
+        using var reader = new StreamReader(Open(path));
+        while (reader.ReadLine() is { } raw)
         {
             lineNo++;
             var line = raw.Trim();
-            if (line.Length == 0 || line.StartsWith('#')) continue;
+            // Only the first line may be the "#version" header: "# #" and the like are real merges.
+            if (line.Length == 0 || (lineNo == 1 && line.StartsWith("#version", StringComparison.Ordinal))) continue;
             var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             if (parts.Length != 2) throw new InvalidDataException($"{path}:{lineNo}: a merge is two tokens separated by one space, got \"{line}\".");
             merges.Add(parts[0] + " " + parts[1]);
