@@ -1,0 +1,87 @@
+namespace Sft.Training.Pipeline;
+
+/// <summary>
+/// <paramref name="BatchSize"/> is rows per batch (a row holds one sample, or several when <paramref name="Packing"/>);
+/// <paramref name="Shuffle"/> orders each epoch by <see cref="EpochShuffle"/> with <paramref name="Seed"/>.
+/// </summary>
+public sealed record BatchingOptions(int BatchSize, int SeqLength, bool Packing = false, bool Shuffle = true, ulong Seed = 42)
+{
+    public int BatchSize { get; } = BatchSize > 0 ? BatchSize : throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "batch_size must be at least 1.");
+    public int SeqLength { get; } = SeqLength > 1 ? SeqLength : throw new ArgumentOutOfRangeException(nameof(SeqLength), SeqLength, "seq_length must be at least 2.");
+}
+
+/// <summary>
+/// Hands out batches forever, epoch after epoch, from <see cref="Cursor"/>. Each epoch's order is computed from the
+/// seed alone, so a loader created at a saved cursor continues with exactly the batch the first one would have
+/// produced next. Not thread-safe: one per training job.
+/// </summary>
+public sealed class BatchLoader
+{
+    readonly IReadOnlyList<EncodedSample> _samples;
+    readonly BatchingOptions _options;
+    readonly int _padId;
+    int[] _order;
+    int _orderEpoch;
+
+    /// <summary>The position of the next batch.</summary>
+    public DataCursor Cursor { get; private set; }
+
+    public BatchingOptions Options => _options;
+    public int SampleCount => _samples.Count;
+
+    public BatchLoader(IReadOnlyList<EncodedSample> samples, BatchingOptions options, int padId, DataCursor? start = null)
+    {
+        if (samples.Count == 0) throw new ArgumentException("The dataset has no samples left to train on (see the preparation report).", nameof(samples));
+        if (options.Packing && samples.FirstOrDefault(s => s.Length > options.SeqLength) is { } tooLong)
+            throw new ArgumentException($"{tooLong.Source}: {tooLong.Length} tokens exceed seq_length {options.SeqLength}; prepare the dataset with the same seq_length.", nameof(samples));
+        _samples = samples;
+        _options = options;
+        _padId = padId;
+        Cursor = start ?? DataCursor.Start;
+        if (Cursor.Epoch < 0 || Cursor.Index < 0 || Cursor.Index > samples.Count)
+            throw new ArgumentOutOfRangeException(nameof(start), Cursor, $"A cursor for this dataset has epoch ≥ 0 and index in 0..{samples.Count}; was the dataset changed since the checkpoint?");
+        _orderEpoch = Cursor.Epoch;
+        _order = OrderOf(Cursor.Epoch);
+    }
+
+    /// <summary>The sample order of an epoch (indices into the dataset).</summary>
+    public int[] OrderOf(int epoch) => _options.Shuffle
+        ? EpochShuffle.Permutation(_samples.Count, _options.Seed, epoch)
+        : Enumerable.Range(0, _samples.Count).ToArray();
+
+    /// <summary>How many batches epoch <paramref name="epoch"/> has (packing depends on the order).</summary>
+    public int BatchesInEpoch(int epoch)
+    {
+        if (!_options.Packing) return (_samples.Count + _options.BatchSize - 1) / _options.BatchSize;
+        var order = OrderOf(epoch);
+        int batches = 0, index = 0;
+        while (index < order.Length)
+        {
+            index += Packer.NextRows(order, index, i => _samples[i].Length, _options.SeqLength, _options.BatchSize).Consumed;
+            batches++;
+        }
+        return batches;
+    }
+
+    /// <summary>The next batch; moves the cursor past it (into the next epoch when this one is used up).</summary>
+    public Batch Next()
+    {
+        if (Cursor.Index >= _samples.Count) Cursor = new DataCursor(Cursor.Epoch + 1, 0);
+        if (_orderEpoch != Cursor.Epoch) { _order = OrderOf(Cursor.Epoch); _orderEpoch = Cursor.Epoch; }
+
+        Batch batch;
+        int consumed;
+        if (_options.Packing)
+        {
+            (var rows, consumed) = Packer.NextRows(_order, Cursor.Index, i => _samples[i].Length, _options.SeqLength, _options.BatchSize);
+            batch = BatchCollator.Pack(rows.Select(r => (IReadOnlyList<EncodedSample>)r.Select(i => _samples[i]).ToList()).ToList(), _padId);
+        }
+        else
+        {
+            consumed = Math.Min(_options.BatchSize, _samples.Count - Cursor.Index);
+            batch = BatchCollator.Pad(_order.AsSpan(Cursor.Index, consumed).ToArray().Select(i => _samples[i]).ToList(), _padId);
+        }
+        Cursor = Cursor with { Index = Cursor.Index + consumed };
+        return batch;
+    }
+}
