@@ -1,3 +1,8 @@
+using Sft.Training.Engine;
+using Sft.Training.Lora;
+using Sft.Training.Models;
+using static TorchSharp.torch;
+
 namespace Sft.Training.Config;
 
 /// <summary>
@@ -9,7 +14,7 @@ public sealed record TrainConfig(
     ModelSection Model,
     LoraSection? Lora,
     TokenizerSection Tokenizer,
-    OptimizerSection Optimizer,
+    AdamWOptions Optimizer,
     LrScheduleSection Schedule,
     LoopSection Loop,
     DatasetSection TrainData,
@@ -39,9 +44,6 @@ public sealed record DeviceSpec(DeviceKind Kind, int? Index = null)
     };
 }
 
-/// <summary>Element types the engine computes in. float16 is refused (it needs loss scaling).</summary>
-public enum DType { Float32, BFloat16 }
-
 /// <param name="Enabled">resume from the newest checkpoint in <see cref="OutputDir"/> (or <paramref name="Checkpoint"/>)</param>
 /// <param name="Checkpoint">MindFormers' <c>resume_training: NAME</c>: a checkpoint folder name or path</param>
 public sealed record ResumeSetting(bool Enabled, string? Checkpoint);
@@ -53,36 +55,24 @@ public enum ModelSourceKind { LocalFolder, Builtin }
 
 /// <param name="Source">the <c>load_checkpoint</c> value as written (e.g. <c>builtin:demo-tiny</c>)</param>
 /// <param name="Path">absolute path of the Hugging Face folder (config.json + safetensors); empty when unresolved</param>
-/// <param name="Dims">the architecture, from the folder's config.json (else from <c>model.model_config</c>); null if neither</param>
-/// <param name="NumLayers">load and train only the first N decoder layers; null = all</param>
-/// <param name="ComputeDtype">dtype of weights and activations in forward/backward (<c>compute_dtype</c>)</param>
-/// <param name="ParamDtype">dtype of trainable master weights and AdamW state (<c>param_init_type</c>);
-/// float32 with a bfloat16 compute dtype means mixed precision</param>
+/// <param name="Architecture">the folder's config.json (else built from <c>model.model_config</c>), already cut to
+/// <paramref name="NumLayers"/>; null when neither was available</param>
+/// <param name="NumLayers">load and train only the first N decoder layers (<see cref="Checkpoints.ModelLoadOptions.NumLayers"/>); null = all</param>
+/// <param name="ComputeDtype">dtype of weights and activations (<c>compute_dtype</c>): Float32 or BFloat16. The optimizer
+/// keeps float32 master weights and moments for bfloat16 parameters.</param>
 /// <param name="SeqLength">maximum tokens per sample (the data handler's seq_length)</param>
 public sealed record ModelSection(
     string Source,
     ModelSourceKind Kind,
     string Path,
-    ModelDims? Dims,
+    ModelConfig? Architecture,
     int? NumLayers,
-    DType ComputeDtype,
-    DType ParamDtype,
+    ScalarType ComputeDtype,
     int SeqLength);
 
-/// <param name="TargetModules">which linear layers get adapters, in Hugging Face names</param>
-/// <param name="AdapterPath">start from this PEFT adapter folder instead of a fresh one</param>
-public sealed record LoraSection(
-    int Rank,
-    double Alpha,
-    double Dropout,
-    TargetModules TargetModules,
-    TargetModules? ExcludeModules,
-    bool UseRsLora,
-    string? AdapterPath)
-{
-    /// <summary>PEFT scaling: alpha/r, or alpha/√r with rsLoRA.</summary>
-    public double Scaling => UseRsLora ? Alpha / Math.Sqrt(Rank) : Alpha / Rank;
-}
+/// <param name="Settings">rank, alpha, dropout, rsLoRA and the targets (PEFT rules, MindFormers names mapped)</param>
+/// <param name="AdapterPath">start from this PEFT adapter folder instead of a fresh adapter</param>
+public sealed record LoraSection(LoraSettings Settings, string? AdapterPath);
 
 /// <summary>
 /// The tokenizer: explicit files (<c>vocab_file</c> + <c>merges_file</c>, or <c>tokenizer_file</c>), else the
@@ -98,34 +88,34 @@ public sealed record TokenizerSection(
     string? BosToken,
     string? UnkToken);
 
-/// <summary>AdamW (decoupled weight decay). MindFormers' AdamWeightDecay names map here.</summary>
-public sealed record OptimizerSection(double LearningRate, double Beta1, double Beta2, double Eps, double WeightDecay);
-
-public enum LrScheduleKind { Constant, Linear, Cosine }
-
+/// <param name="TypeName">the type as written (CosineWithWarmUpLR, cosine, ...)</param>
 /// <param name="WarmupSteps">explicit warm-up steps; null when <paramref name="WarmupRatio"/> is used</param>
-/// <param name="WarmupRatio">warm-up as a fraction of <paramref name="TotalSteps"/> (MindFormers' <c>warmup_ratio</c>)</param>
+/// <param name="WarmupRatio">warm-up as a fraction of the total steps (MindFormers' <c>warmup_ratio</c>)</param>
 /// <param name="TotalSteps">null: the number of optimizer steps of the run (MindFormers' <c>total_steps: -1</c>)</param>
-/// <param name="DecaySteps">cosine/linear decay length (then held at lr_end); null = until TotalSteps</param>
-/// <param name="NumCycles">cosine waves: 0.5 decays once from peak to lr_end</param>
 public sealed record LrScheduleSection(
     LrScheduleKind Kind,
     string TypeName,
     double LearningRate,
     double LrEnd,
-    double WarmupLrInit,
     int? WarmupSteps,
     double? WarmupRatio,
-    int? TotalSteps,
-    int? DecaySteps,
-    double NumCycles)
+    int? TotalSteps)
 {
-    /// <summary>Warm-up steps for a run of <paramref name="totalSteps"/> optimizer steps.</summary>
-    public int WarmupFor(int totalSteps) => WarmupSteps ?? (int)Math.Floor((TotalSteps ?? totalSteps) * (WarmupRatio ?? 0));
+    /// <summary>The engine's schedule for a run of <paramref name="runSteps"/> optimizer steps.</summary>
+    public LrSchedule For(long runSteps)
+    {
+        var total = TotalSteps ?? runSteps;
+        var warmup = WarmupSteps ?? (long)Math.Floor(total * (WarmupRatio ?? 0));
+        return new LrSchedule(Kind, LearningRate, total, warmup, LrEnd);
+    }
 }
 
 /// <param name="Layers">recompute the first N decoder layers; null = all layers</param>
-public sealed record RecomputeSection(bool Enabled, int? Layers);
+public sealed record RecomputeSection(bool Enabled, int? Layers)
+{
+    /// <summary>The decoder's <c>RecomputeLayers</c> for a model of <paramref name="numLayers"/> layers (0 = none).</summary>
+    public int LayersOf(int numLayers) => Enabled ? Math.Min(numLayers, Layers ?? numLayers) : 0;
+}
 
 /// <param name="BatchSize">samples per device per micro-step (<c>runner_config.batch_size</c>)</param>
 /// <param name="MaxSteps">stop after this many optimizer steps; null = run all epochs</param>

@@ -48,11 +48,11 @@ public sealed class ExampleConfigsTests : IDisposable
         Assert.Equal(new EvalSection(true, null, 20, null), c.Eval);
         Assert.Equal(new CheckpointSection(30, 2, true), c.Checkpoints);
         Assert.Equal((1e-3, 1e-4, 0.05), (c.Schedule.LearningRate, c.Schedule.LrEnd, c.Schedule.WarmupRatio));
-        Assert.Equal(3, c.Schedule.WarmupFor(60));
+        Assert.Equal(3, c.Schedule.For(60).WarmupSteps);
         Assert.Equal(DeviceSpec.Auto, c.Run.Device);
 
         var memory = result.Validation.Memory!;
-        Assert.Equal(c.Model.Dims!.ParameterCount(), memory.TotalParameters);
+        Assert.Equal(c.Model.Architecture!.ParameterCount(), memory.TotalParameters);
     }
 
     [Fact]

@@ -1,11 +1,12 @@
 using Sft.Training.Config;
+using static TorchSharp.torch;
 
 namespace Sft.Training.Tests.Config;
 
 /// <summary>The MindSpore Transformers SFT guide's Qwen2.5-7B configs, with only their paths changed.</summary>
 public sealed class GuideConfigTests : IDisposable
 {
-    readonly TempModelFolder _model = new(TestFiles.Fixture("qwen2_5_7b_config.json"));
+    readonly TempModelFolder _model = new(TestFiles.Qwen25_7BConfig);
 
     public void Dispose() => _model.Dispose();
 
@@ -30,18 +31,18 @@ public sealed class GuideConfigTests : IDisposable
         Assert.False(c.Run.Resume.Enabled);
         Assert.Equal(_model.Path, c.Model.Path);
         Assert.Equal(ModelSourceKind.LocalFolder, c.Model.Kind);
-        Assert.Equal(DType.BFloat16, c.Model.ComputeDtype);
-        Assert.Equal(DType.Float32, c.Model.ParamDtype);
+        Assert.Equal(ScalarType.BFloat16, c.Model.ComputeDtype);
         Assert.Equal(8192, c.Model.SeqLength);
         Assert.Null(c.Model.NumLayers);
-        Assert.Equal(28, c.Model.Dims!.NumLayers);
+        Assert.Equal(28, c.Model.Architecture!.NumHiddenLayers);
         Assert.Null(c.Lora);
 
         Assert.Equal((0.9, 0.95, 1e-8, 0.01, 1e-6), (c.Optimizer.Beta1, c.Optimizer.Beta2, c.Optimizer.Eps, c.Optimizer.WeightDecay, c.Optimizer.LearningRate));
-        Assert.Equal(LrScheduleKind.Cosine, c.Schedule.Kind);
+        Assert.Equal(Sft.Training.Engine.LrScheduleKind.Cosine, c.Schedule.Kind);
         Assert.Equal((1e-6, 1e-6), (c.Schedule.LearningRate, c.Schedule.LrEnd));
         Assert.Null(c.Schedule.TotalSteps);
-        Assert.Equal(0, c.Schedule.WarmupFor(1000));
+        Assert.Equal(new Sft.Training.Engine.LrSchedule(Sft.Training.Engine.LrScheduleKind.Cosine, 1e-6, 1000, 0, 1e-6), c.Schedule.For(1000));
+        Assert.Equal(14, c.Loop.Recompute.LayersOf(28));
 
         Assert.Equal((2, 1, 1, (int?)null, (double?)1.0, 1), (c.Loop.Epochs, c.Loop.BatchSize, c.Loop.GradientAccumulationSteps, c.Loop.MaxSteps, c.Loop.MaxGradNorm, c.Loop.LogInterval));
         Assert.Equal(new RecomputeSection(true, 14), c.Loop.Recompute);
@@ -129,12 +130,12 @@ public sealed class GuideConfigTests : IDisposable
         var result = Load(WithPaths(ExampleConfigs.Qwen25_7BLora));
 
         Assert.True(result.IsValid, result.Validation.Format());
-        var lora = result.Config!.Lora!;
+        var lora = result.Config!.Lora!.Settings;
         Assert.Equal((16, 16.0, 0.05, false), (lora.Rank, lora.Alpha, lora.Dropout, lora.UseRsLora));
         Assert.Equal(1.0, lora.Scaling);
-        Assert.Equal(".*wq|.*wk|.*wv|.*wo", lora.TargetModules.Original);
-        Assert.Equal(".*q_proj|.*k_proj|.*v_proj|.*o_proj", lora.TargetModules.Pattern);
-        var adapted = lora.TargetModules.Select(result.Config.Model.Dims!.LinearModules().Select(m => m.Name));
+        Assert.Equal(".*q_proj|.*k_proj|.*v_proj|.*o_proj", lora.Targets.Describe());
+        Assert.Null(result.Config.Lora.AdapterPath);
+        var adapted = LinearModules.Of(result.Config.Model.Architecture!).Select(m => m.Name).Where(lora.Targets.Matches).ToList();
         Assert.Equal(4 * 28, adapted.Count);
         Assert.Contains("model.layers.27.self_attn.o_proj", adapted);
         Assert.DoesNotContain(adapted, n => n.Contains("mlp", StringComparison.Ordinal) || n == "lm_head");

@@ -5,7 +5,7 @@ namespace Sft.Training.Tests.Config;
 
 public sealed class OverrideTests : IDisposable
 {
-    readonly TempModelFolder _model = new(TestFiles.Fixture("qwen2_5_7b_config.json"));
+    readonly TempModelFolder _model = new(TestFiles.Qwen25_7BConfig);
 
     public void Dispose() => _model.Dispose();
 
@@ -41,8 +41,8 @@ public sealed class OverrideTests : IDisposable
             "model.model_config.pet_config.target_modules=[wq, wv, w2]");
 
         Assert.True(result.IsValid, result.Validation.Format());
-        Assert.Equal(["q_proj", "v_proj", "down_proj"], result.Config!.Lora!.TargetModules.Names!);
-        Assert.Equal(8, result.Config.Lora.Rank);
+        Assert.Equal("q_proj, v_proj, down_proj", result.Config!.Lora!.Settings.Targets.Describe());
+        Assert.Equal((8, 16.0, 0.01), (result.Config.Lora.Settings.Rank, result.Config.Lora.Settings.Alpha, result.Config.Lora.Settings.Dropout));
     }
 
     [Fact]

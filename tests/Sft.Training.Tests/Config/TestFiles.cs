@@ -2,23 +2,17 @@ using System.Text;
 
 namespace Sft.Training.Tests.Config;
 
-/// <summary>Paths of the repository's test assets and throw-away folders shaped like Hugging Face model folders.</summary>
+/// <summary>Paths of the repository's fixtures used by the config tests.</summary>
 public static class TestFiles
 {
-    public static string RepoRoot { get; } = FindRepoRoot();
+    public static string RepoRoot { get; } = Path.GetDirectoryName(Path.GetDirectoryName(TestAssets.Root))!;
 
-    public static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Config", "Fixtures", name);
+    /// <summary>Qwen/Qwen2.5-7B's config.json (tests/assets/configs).</summary>
+    public static string Qwen25_7BConfig => Path.Combine(TestAssets.Root, "configs", "qwen2.5-7b.config.json");
 
-    public static string ReferenceModel(string name) => Path.Combine(RepoRoot, "tests", "assets", "reference", name, "model");
+    public static string ReferenceModel(string name) => TestAssets.Reference(name, "model");
 
     public static string DemoDataset => Path.Combine(RepoRoot, "src", "Data", "Assets", "datasets", "alpaca_en_demo.json");
-
-    static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Sft.Web.sln"))) return dir.FullName;
-        throw new InvalidOperationException("Sft.Web.sln not found above " + AppContext.BaseDirectory);
-    }
 }
 
 /// <summary>

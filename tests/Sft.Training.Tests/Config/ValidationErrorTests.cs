@@ -1,11 +1,13 @@
 using Sft.Training.Config;
+using Sft.Training.Engine;
+using static TorchSharp.torch;
 
 namespace Sft.Training.Tests.Config;
 
 /// <summary>Bad configs: every mistake is an error naming the key path, line and column, with a fix.</summary>
 public sealed class ValidationErrorTests : IDisposable
 {
-    readonly TempModelFolder _model = new(TestFiles.Fixture("qwen2_5_7b_config.json"));
+    readonly TempModelFolder _model = new(TestFiles.Qwen25_7BConfig);
 
     public void Dispose() => _model.Dispose();
 
@@ -41,7 +43,7 @@ public sealed class ValidationErrorTests : IDisposable
         var result = Load(Config(""));
 
         Assert.True(result.IsValid, result.Validation.Format());
-        Assert.Equal(DType.Float32, result.Config!.Model.ComputeDtype);
+        Assert.Equal(ScalarType.Float32, result.Config!.Model.ComputeDtype);
         Assert.Equal(1024, result.Config.Model.SeqLength);
         Assert.Equal(LrScheduleKind.Cosine, result.Config.Schedule.Kind);
     }
@@ -111,7 +113,9 @@ public sealed class ValidationErrorTests : IDisposable
     [InlineData("warmup_steps: 10\n  warmup_ratio: 0.1", "lr_schedule.warmup_ratio", "warmup_steps and warmup_ratio are both set.")]
     [InlineData("warmup_steps: 100\n  total_steps: 50", "lr_schedule.warmup_steps", "warmup_steps 100 is not below total_steps 50.")]
     [InlineData("total_steps: 0", "lr_schedule.total_steps", "total_steps must be -1 (the length of the run) or ≥ 1, got 0.")]
-    [InlineData("warmup_lr_init: 1.e-3", "lr_schedule.warmup_lr_init", "warmup_lr_init 0.001 is above learning_rate 1e-5.")]
+    [InlineData("warmup_lr_init: 1.e-6", "lr_schedule.warmup_lr_init", "warm-up starting above 0 is not supported.")]
+    [InlineData("num_cycles: 1.5", "lr_schedule.num_cycles", "num_cycles 1.5 is not supported: the cosine decays once (0.5).")]
+    [InlineData("decay_steps: 100", "lr_schedule.decay_steps", "decay_steps is not supported: the decay runs until total_steps.")]
     public void InconsistentSchedulesAreErrors(string keys, string path, string message)
     {
         var yaml = Config("").Replace("  learning_rate: 1.e-5\n", "  learning_rate: 1.e-5\n  " + keys + "\n");
@@ -180,24 +184,24 @@ public sealed class ValidationErrorTests : IDisposable
         Assert.Equal((1, 18), (missing.Line, missing.Column));
         Assert.Equal("model folder '/nonexistent/Qwen2.5-7B' does not exist.", missing.Message);
 
-        using var noWeights = new TempModelFolder(TestFiles.Fixture("qwen2_5_7b_config.json"), withWeights: false);
+        using var noWeights = new TempModelFolder(TestFiles.Qwen25_7BConfig, withWeights: false);
         File.WriteAllText(noWeights.In("pytorch_model.bin"), "not safetensors");
         var bin = Error(Load(Config("").Replace(_model.Path, noWeights.Path)), "load_checkpoint");
-        Assert.Contains("holds .bin/.ckpt weights only", bin.Message);
+        Assert.Contains("Only safetensors checkpoints are supported", bin.Message);
 
-        using var broken = new TempModelFolder(TestFiles.Fixture("qwen2_5_7b_config.json"), withWeights: false);
+        using var broken = new TempModelFolder(TestFiles.Qwen25_7BConfig, withWeights: false);
         File.WriteAllText(broken.In("model.safetensors"), "<html>rate limited</html>");
-        Assert.Contains("is not a safetensors file", Error(Load(Config("").Replace(_model.Path, broken.Path)), "load_checkpoint").Message);
+        Assert.Contains("model.safetensors is not a valid safetensors file: header length", Error(Load(Config("").Replace(_model.Path, broken.Path)), "load_checkpoint").Message);
 
-        using var mistral = new TempModelFolder(TestFiles.Fixture("qwen2_5_7b_config.json"));
+        using var mistral = new TempModelFolder(TestFiles.Qwen25_7BConfig);
         File.WriteAllText(mistral.In("config.json"), File.ReadAllText(mistral.In("config.json")).Replace("\"qwen2\"", "\"mistral\""));
-        Assert.Contains("model_type 'mistral' is not supported", Error(Load(Config("").Replace(_model.Path, mistral.Path)), "load_checkpoint").Message);
+        Assert.Contains("'model_type' is \"mistral\"; only \"qwen2\" and \"llama\" decoders are supported", Error(Load(Config("").Replace(_model.Path, mistral.Path)), "load_checkpoint").Message);
 
-        using var sharded = new TempModelFolder(TestFiles.Fixture("qwen2_5_7b_config.json"), withWeights: false);
+        using var sharded = new TempModelFolder(TestFiles.Qwen25_7BConfig, withWeights: false);
         File.WriteAllText(sharded.In("model.safetensors.index.json"),
             """{"metadata": {"total_size": 1}, "weight_map": {"a": "model-00001-of-00002.safetensors", "b": "model-00002-of-00002.safetensors"}}""");
         TempModelFolder.WriteEmptySafetensors(sharded.In("model-00001-of-00002.safetensors"));
-        Assert.Contains("lists 1 missing shard(s): model-00002-of-00002.safetensors",
+        Assert.Contains("lists shard 'model-00002-of-00002.safetensors', which is missing",
             Error(Load(Config("").Replace(_model.Path, sharded.Path)), "load_checkpoint").Message);
     }
 
@@ -214,7 +218,7 @@ public sealed class ValidationErrorTests : IDisposable
         Assert.Equal(2, errors.Count);
         Assert.Equal("vocabulary file '/no/vocab.json' does not exist.", errors[0].Message);
 
-        using var bare = new TempModelFolder(TestFiles.Fixture("qwen2_5_7b_config.json"), withTokenizer: false);
+        using var bare = new TempModelFolder(TestFiles.Qwen25_7BConfig, withTokenizer: false);
         Assert.Contains("no tokenizer", Error(Load(Config("").Replace(_model.Path, bare.Path)), "load_checkpoint").Message);
     }
 
@@ -285,7 +289,7 @@ public sealed class ValidationErrorTests : IDisposable
 
         Assert.True(result.IsValid, result.Validation.Format());
         Assert.Equal(4, result.Config!.Model.NumLayers);
-        Assert.Equal(4, result.Config.Model.Dims!.NumLayers);
+        Assert.Equal(4, result.Config.Model.Architecture!.NumHiddenLayers);
         Assert.Null(result.Config.Loop.MaxGradNorm);
         var warnings = result.Validation.Warnings.ToDictionary(w => w.Path, w => w.Message);
         Assert.Contains("the schedule's value is used", warnings["optimizer.learning_rate"]);

@@ -1,5 +1,6 @@
 using Sft.Training.Config.Memory;
 using Sft.Training.Config.Yaml;
+using Sft.Training.Models;
 
 namespace Sft.Training.Config.Binding;
 
@@ -36,8 +37,8 @@ public static class ConfigBinder
         root.Finish();
 
         var seqLength = SeqLength(trainBlock, model, ctx);
-        if (model.Lora is { } lora && model.Dims is { } dims) CheckTargets(lora, dims, model, ctx);
-        if (maxSteps is { } ms && schedule?.TotalSteps is { } ts && ts < ms)
+        if (model.Lora is { } lora && model.Architecture is { } arch) CheckTargets(lora, arch, model, ctx);
+        if (maxSteps is { } ms && schedule.TotalSteps is { } ts && ts < ms)
             ctx.Issues.Warning("lr_schedule.total_steps", tree.Position,
                 $"total_steps {ts} is below runner_config.max_steps {ms}: the schedule ends early and holds lr_end.", "use total_steps: -1 to follow the run.");
 
@@ -51,19 +52,20 @@ public static class ConfigBinder
                 "set do_eval: True.");
 
         MemoryEstimate? memory = null;
-        if (model.Dims is { } md && seqLength is { } sl)
+        if (model.Architecture is { } md && seqLength is { } sl)
         {
             var cpu = run.Device.Kind == DeviceKind.Cpu || (run.Device.Kind == DeviceKind.Auto && ctx.Options.AvailableCudaDevices == 0);
-            memory = MemoryEstimator.Estimate(md, new MemoryInputs(model.ComputeDtype, model.ParamDtype, batch, sl, model.Lora, recompute, cpu));
+            memory = MemoryEstimator.Estimate(md, new MemoryInputs(model.ComputeDtype, batch, sl, model.Lora?.Settings,
+                recompute.LayersOf(md.NumHiddenLayers), cpu));
         }
-        else if (model.Dims is null)
+        else if (model.Architecture is null)
             ctx.Issues.Warning("load_checkpoint", model.At,
-                "no memory estimate: the model's dimensions are unknown (no config.json was read and model.model_config does not give them all).");
+                "no memory estimate: the architecture is unknown (no usable config.json, and model.model_config does not give every dimension).");
 
-        if (ctx.Issues.HasErrors || train is null || optimizer is null || schedule is null) return (null, memory);
+        if (ctx.Issues.HasErrors || train is null) return (null, memory);
         var config = new TrainConfig(
             run,
-            new ModelSection(model.Source, model.Kind, model.Path, model.Dims, model.NumLayers, model.ComputeDtype, model.ParamDtype, seqLength ?? 0),
+            new ModelSection(model.Source, model.Kind, model.Path, model.Architecture, model.NumLayers, model.ComputeDtype, seqLength ?? 0),
             model.Lora,
             tokenizer,
             optimizer with { LearningRate = schedule.LearningRate },
@@ -88,20 +90,22 @@ public static class ConfigBinder
         if (length is null && train?.Data is not null)
             ctx.Issues.Error("train_dataset.data_loader.handler", train.At, "no sequence length: neither the data handler nor model.model_config sets seq_length.",
                 "add a handler '- type: AlpacaInstructDataHandler' with seq_length: 2048.");
-        if (length is { } l && model.Dims is { MaxPositionEmbeddings: > 0 } dims && l > dims.MaxPositionEmbeddings)
+        if (length is { } l && model.Architecture is { MaxPositionEmbeddings: > 0 } dims && l > dims.MaxPositionEmbeddings)
             ctx.Issues.Warning("train_dataset.data_loader.handler", train?.At ?? model.SeqLengthAt,
                 $"seq_length {l} exceeds the model's max_position_embeddings {dims.MaxPositionEmbeddings}.", $"use seq_length ≤ {dims.MaxPositionEmbeddings}.");
         return length;
     }
 
-    static void CheckTargets(LoraSection lora, ModelDims dims, ModelFacts model, BindContext ctx)
+    /// <summary>The targets must select at least one projection, and never lm_head or the embedding (the engine adapts projections only).</summary>
+    static void CheckTargets(LoraSection lora, ModelConfig model, ModelFacts facts, BindContext ctx)
     {
-        var names = dims.LinearModules().Select(m => m.Name).ToList();
-        var matched = lora.TargetModules.Select(names);
-        if (lora.ExcludeModules is { } exclude) matched = matched.Where(n => !exclude.Matches(n)).ToList();
-        if (matched.Count == 0)
-            ctx.Issues.Error($"{model.LoraPath}.target_modules", model.LoraTargetsAt,
-                $"'{lora.TargetModules.Original}' (as {lora.TargetModules}) matches none of the model's linear layers.",
-                "name layers such as q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj (or MindFormers' wq ... w3).");
+        var targets = lora.Settings.Targets;
+        var path = $"{facts.LoraPath}.target_modules";
+        if (targets.Matches("lm_head") || targets.Matches("model.embed_tokens"))
+            ctx.Issues.Error(path, facts.LoraTargetsAt, $"'{targets.Describe()}' selects lm_head or the embedding; adapters go on the attention and MLP projections only.",
+                "name projections such as q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj (or MindFormers' wq ... w3).");
+        else if (!LinearModules.Adaptable(model).Any(m => targets.Matches(m.Name)))
+            ctx.Issues.Error(path, facts.LoraTargetsAt, $"'{targets.Describe()}' matches none of the model's projections (e.g. model.layers.0.self_attn.q_proj).",
+                "name projections such as q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj (or MindFormers' wq ... w3); a regex must match the whole name.");
     }
 }

@@ -1,4 +1,6 @@
 using Sft.Training.Config.Yaml;
+using Sft.Training.Models;
+using static TorchSharp.torch;
 
 namespace Sft.Training.Config.Binding;
 
@@ -8,10 +10,9 @@ public sealed record ModelFacts(
     ModelSourceKind Kind,
     string Path,
     SourcePosition At,
-    ModelDims? Dims,
+    ModelConfig? Architecture,
     int? NumLayers,
-    DType ComputeDtype,
-    DType ParamDtype,
+    ScalarType ComputeDtype,
     int? SeqLength,
     SourcePosition SeqLengthAt,
     LoraSection? Lora,
@@ -29,7 +30,7 @@ public static class ModelBinder
 
     public static ModelFacts Bind(SectionReader root, BindContext ctx)
     {
-        var (source, kind, path, at, folderDims) = Checkpoint(root, ctx);
+        var (source, kind, path, at, folder) = Checkpoint(root, ctx);
 
         SectionReader? config = null;
         if (root.Section("model") is { } model)
@@ -40,34 +41,30 @@ public static class ModelBinder
         }
 
         var declared = config is null ? null : Declared(config, ctx);
-        var computeDtype = Dtype(config, "compute_dtype", DType.Float32, ctx);
-        var paramDtype = Dtype(config, "param_init_type", DType.Float32, ctx);
-        if (computeDtype == DType.Float32 && paramDtype == DType.BFloat16 && config is not null)
-            ctx.Issues.Error(config.KeyPath("param_init_type"), config.PositionOf("param_init_type"),
-                "bfloat16 parameters with float32 compute would keep the master weights less precise than the computation.",
-                "use param_init_type: float32 (or compute_dtype: bfloat16 for mixed precision).");
+        var computeDtype = Dtype(config, ctx);
+        config?.Ignore("the optimizer keeps float32 master weights and moments for bfloat16 parameters.", "param_init_type");
         var seqLength = config?.Int("seq_length", min: 1);
         var seqAt = config?.PositionOf("seq_length") ?? root.Position;
 
-        var dims = folderDims ?? declared?.ToDims(config!.Path);
+        var architecture = folder ?? declared?.ToConfig();
         int? numLayers = null;
-        if (declared?.Layers is { } n && folderDims is not null)
+        if (declared?.Layers is { } n && folder is not null)
         {
             var nAt = config!.PositionOf("num_layers");
-            if (n > folderDims.NumLayers)
+            if (n > folder.NumHiddenLayers)
                 ctx.Issues.Error(config.KeyPath("num_layers"), nAt,
-                    $"num_layers {n} is more than the {folderDims.NumLayers} layers in {folderDims.Source}.",
-                    $"use {folderDims.NumLayers} or fewer (fewer loads only the first layers).");
-            else if (n < folderDims.NumLayers)
+                    $"num_layers {n} is more than the {folder.NumHiddenLayers} layers in {path}/config.json.",
+                    $"use {folder.NumHiddenLayers} or fewer (fewer loads only the first layers).");
+            else if (n < folder.NumHiddenLayers)
             {
                 numLayers = n;
+                architecture = folder.WithLayers(n);
                 ctx.Issues.Warning(config.KeyPath("num_layers"), nAt,
-                    $"only the first {n} of {folderDims.NumLayers} decoder layers are loaded and trained.",
-                    $"remove num_layers or set it to {folderDims.NumLayers} to train the whole model.");
+                    $"only the first {n} of {folder.NumHiddenLayers} decoder layers are loaded and trained.",
+                    $"remove num_layers or set it to {folder.NumHiddenLayers} to train the whole model.");
             }
         }
-        if (numLayers is { } keep && dims is not null) dims = dims.WithLayers(keep);
-        if (folderDims is not null && declared is not null) CompareDims(folderDims, declared, config!, ctx);
+        if (folder is not null && declared is not null) CompareDims(folder, $"{path}/config.json", declared, config!, ctx);
 
         LoraSection? lora = null;
         var loraPath = "";
@@ -80,10 +77,10 @@ public static class ModelBinder
         }
         config?.Finish();
         root.Accept("model");
-        return new ModelFacts(source, kind, path, at, dims, numLayers, computeDtype, paramDtype, seqLength, seqAt, lora, loraPath, targetsAt);
+        return new ModelFacts(source, kind, path, at, architecture, numLayers, computeDtype, seqLength, seqAt, lora, loraPath, targetsAt);
     }
 
-    static (string Source, ModelSourceKind Kind, string Path, SourcePosition At, ModelDims? Dims) Checkpoint(SectionReader root, BindContext ctx)
+    static (string Source, ModelSourceKind Kind, string Path, SourcePosition At, ModelConfig? Folder) Checkpoint(SectionReader root, BindContext ctx)
     {
         var format = root.Choice("load_ckpt_format", ["safetensors", "ckpt"]);
         if (format == "ckpt")
@@ -138,11 +135,17 @@ public static class ModelBinder
     sealed record DeclaredDims(int? Hidden, int? Layers, int? Heads, int? KvHeads, int? Vocab, int? Intermediate, bool? Bias,
         double? Eps, double? Theta, int? MaxPositions, bool? Tied)
     {
-        /// <summary>Complete enough to estimate memory without a config.json.</summary>
-        public ModelDims? ToDims(string source) =>
+        /// <summary>An architecture when model_config is complete enough (for the memory estimate without a config.json).</summary>
+        public ModelConfig? ToConfig() =>
             Hidden is { } h && Layers is { } l && Heads is { } nh && Vocab is { } v && Intermediate is { } i && h % nh == 0
-                ? new ModelDims(Bias == true ? "qwen2" : "llama", v, h, l, nh, KvHeads ?? nh, h / nh, i, Tied ?? false, Bias ?? false,
-                    MaxPositions ?? 0, Theta ?? 10000.0, Eps ?? 1e-6, source)
+                ? new ModelConfig
+                {
+                    ModelType = Bias == true ? "qwen2" : "llama", VocabSize = v, HiddenSize = h, IntermediateSize = i,
+                    NumHiddenLayers = l, NumAttentionHeads = nh, NumKeyValueHeads = KvHeads ?? nh, HeadDim = h / nh,
+                    RmsNormEps = Eps ?? 1e-6, RopeTheta = Theta ?? 10000, TieWordEmbeddings = Tied ?? false,
+                    QkvBias = Bias ?? false, OutputBias = false, MlpBias = false, AttentionDropout = 0,
+                    MaxPositionEmbeddings = MaxPositions ?? 0, InitializerRange = 0.02, TorchDtype = "float32",
+                }
                 : null;
     }
 
@@ -181,42 +184,44 @@ public static class ModelBinder
     }
 
     /// <summary>Each dimension model_config sets that disagrees with config.json is a warning (config.json wins).</summary>
-    static void CompareDims(ModelDims folder, DeclaredDims declared, SectionReader c, BindContext ctx)
+    static void CompareDims(ModelConfig folder, string source, DeclaredDims declared, SectionReader c, BindContext ctx)
     {
         void Check(string key, double? yaml, double json, string jsonKey)
         {
             if (yaml is not { } y || Math.Abs(y - json) <= 1e-12 * Math.Max(1, Math.Abs(json))) return;
             ctx.Issues.Warning(c.KeyPath(key), c.PositionOf(key),
-                $"{NodeValues.Format(y)} differs from {jsonKey} = {NodeValues.Format(json)} in {folder.Source}; config.json is used.",
+                $"{NodeValues.Format(y)} differs from {jsonKey} = {NodeValues.Format(json)} in {source}; config.json is used.",
                 $"set {key}: {NodeValues.Format(json)} or remove it.");
         }
         Check("hidden_size", declared.Hidden, folder.HiddenSize, "hidden_size");
-        Check("num_heads", declared.Heads, folder.NumHeads, "num_attention_heads");
-        Check("n_kv_heads", declared.KvHeads, folder.NumKvHeads, "num_key_value_heads");
+        Check("num_heads", declared.Heads, folder.NumAttentionHeads, "num_attention_heads");
+        Check("n_kv_heads", declared.KvHeads, folder.NumKeyValueHeads, "num_key_value_heads");
         Check("vocab_size", declared.Vocab, folder.VocabSize, "vocab_size");
         Check("intermediate_size", declared.Intermediate, folder.IntermediateSize, "intermediate_size");
         Check("rms_norm_eps", declared.Eps, folder.RmsNormEps, "rms_norm_eps");
         Check("theta", declared.Theta, folder.RopeTheta, "rope_theta");
         if (folder.MaxPositionEmbeddings > 0) Check("max_position_embedding", declared.MaxPositions, folder.MaxPositionEmbeddings, "max_position_embeddings");
-        if (declared.Bias is { } bias && bias != folder.AttentionBias)
+        if (declared.Bias is { } bias && bias != folder.QkvBias)
             ctx.Issues.Warning(c.KeyPath("qkv_has_bias"), c.PositionOf("qkv_has_bias"),
-                $"{bias} differs from the {folder.ModelType} checkpoint ({(folder.AttentionBias ? "has" : "has no")} q/k/v bias); the checkpoint is used.");
+                $"{bias} differs from the {folder.ModelType} checkpoint ({(folder.QkvBias ? "has" : "has no")} q/k/v bias); the checkpoint is used.");
         if (declared.Tied is { } tied && tied != folder.TieWordEmbeddings)
             ctx.Issues.Warning(c.KeyPath("tie_word_embeddings"), c.PositionOf("tie_word_embeddings"),
-                $"{tied} differs from tie_word_embeddings = {folder.TieWordEmbeddings} in {folder.Source}; config.json is used.");
+                $"{tied} differs from tie_word_embeddings = {folder.TieWordEmbeddings} in {source}; config.json is used.");
     }
 
-    static DType Dtype(SectionReader? c, string key, DType fallback, BindContext ctx)
+    /// <summary>compute_dtype: float32 (default) or bfloat16; float16 is refused.</summary>
+    static ScalarType Dtype(SectionReader? c, BindContext ctx)
     {
-        if (c?.Choice(key, DtypeNames) is not { } name) return fallback;
+        const string key = "compute_dtype";
+        if (c?.Choice(key, DtypeNames) is not { } name) return ScalarType.Float32;
         switch (name)
         {
-            case "float32" or "fp32": return DType.Float32;
-            case "bfloat16" or "bf16": return DType.BFloat16;
+            case "float32" or "fp32": return ScalarType.Float32;
+            case "bfloat16" or "bf16": return ScalarType.BFloat16;
             default:
                 ctx.Issues.Error(c.KeyPath(key), c.PositionOf(key), "float16 is not supported (it needs loss scaling, which the engine does not do).",
                     $"use {key}: bfloat16 (same memory, no loss scaling needed) or float32.");
-                return fallback;
+                return ScalarType.Float32;
         }
     }
 }

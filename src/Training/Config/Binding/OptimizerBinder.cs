@@ -1,3 +1,5 @@
+using Sft.Training.Engine;
+
 namespace Sft.Training.Config.Binding;
 
 /// <summary><c>optimizer</c> (AdamW), <c>lr_schedule</c> (constant / linear / cosine and the MindFormers names), and gradient clipping from <c>runner_wrapper</c>.</summary>
@@ -24,11 +26,11 @@ public static class OptimizerBinder
         ["CosineWithRestartsAndWarmUpLR", "PolynomialWithWarmUpLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts",
          "WarmUpStableDecayLR", "LearningRateWiseLayer", "polynomial", "cosine_with_restarts", "inverse_sqrt", "reduce_lr_on_plateau"];
 
-    public static OptimizerSection? BindOptimizer(SectionReader root, BindContext ctx, out double? optimizerLr)
+    public static AdamWOptions BindOptimizer(SectionReader root, BindContext ctx, out double? optimizerLr)
     {
         optimizerLr = null;
         var o = root.Section("optimizer");
-        if (o is null) return new OptimizerSection(0, 0.9, 0.999, 1e-8, 0.0);
+        if (o is null) return new AdamWOptions(0, WeightDecay: 0.0);
         var type = o.Choice("type", [.. AdamW, .. Unsupported], "SFT Studio uses AdamW: set type: AdamW.");
         if (type is not null && !AdamW.Contains(type))
             ctx.Issues.Error(o.KeyPath("type"), o.PositionOf("type"), $"optimizer {type} is not supported.", "use type: AdamW.");
@@ -44,10 +46,10 @@ public static class OptimizerBinder
         o.Finish();
         var b1 = betas is { } b && b[0] is >= 0 and < 1 ? b[0] : 0.9;
         var b2 = betas is { } c && c[1] is >= 0 and < 1 ? c[1] : 0.999;
-        return new OptimizerSection(optimizerLr ?? 0, b1, b2, eps, decay);
+        return new AdamWOptions(optimizerLr ?? 0, b1, b2, eps, decay);
     }
 
-    public static LrScheduleSection? BindSchedule(SectionReader root, BindContext ctx, double? optimizerLr)
+    public static LrScheduleSection BindSchedule(SectionReader root, BindContext ctx, double? optimizerLr)
     {
         var s = root.Section("lr_schedule");
         if (s is null)
@@ -55,7 +57,7 @@ public static class OptimizerBinder
             if (optimizerLr is null && !root.Map.ContainsKey("lr_schedule"))
                 ctx.Issues.Error("optimizer.learning_rate", root.PositionOf("optimizer"), "no learning rate: neither optimizer nor lr_schedule sets one.",
                     "add lr_schedule: {type: CosineWithWarmUpLR, learning_rate: 1.e-5, warmup_ratio: 0.03, total_steps: -1}.");
-            return new LrScheduleSection(LrScheduleKind.Constant, "constant", optimizerLr ?? 0, optimizerLr ?? 0, 0, 0, null, null, null, 0.5);
+            return new LrScheduleSection(LrScheduleKind.Constant, "constant", optimizerLr ?? 0, optimizerLr ?? 0, 0, null, null);
         }
 
         var typeName = s.String("type") ?? "constant";
@@ -84,11 +86,6 @@ public static class OptimizerBinder
         if (peak > 0 && lrEnd > peak)
             ctx.Issues.Error(s.KeyPath("lr_end"), s.PositionOf("lr_end"), $"lr_end {NodeValues.Format(lrEnd)} is above learning_rate {NodeValues.Format(peak)}.",
                 "lr_end is where the decay ends: use a value ≤ learning_rate (often 0 or learning_rate/10).");
-        var warmupInit = s.Double("warmup_lr_init", 0, min: 0);
-        if (peak > 0 && warmupInit > peak)
-            ctx.Issues.Error(s.KeyPath("warmup_lr_init"), s.PositionOf("warmup_lr_init"),
-                $"warmup_lr_init {NodeValues.Format(warmupInit)} is above learning_rate {NodeValues.Format(peak)}.", "warm-up rises to learning_rate: start below it (usually 0).");
-
         var warmupSteps = s.Int("warmup_steps", min: 0);
         var warmupRatio = s.Double("warmup_ratio", min: 0, max: 1, hint: "use a fraction of the run such as 0.03.");
         if (warmupSteps > 0 && warmupRatio > 0)
@@ -108,18 +105,20 @@ public static class OptimizerBinder
         if (totalSteps is { } t && warmupSteps is { } w && w >= t)
             ctx.Issues.Error(s.KeyPath("warmup_steps"), s.PositionOf("warmup_steps"), $"warmup_steps {w} is not below total_steps {t}.",
                 "make warm-up a small part of the run.");
-        var decaySteps = s.Int("decay_steps", min: 1);
-        var cycles = s.Double("num_cycles", 0.5, min: 0, minExclusive: true);
-        if (kind != LrScheduleKind.Cosine && s.Map.ContainsKey("num_cycles"))
-            ctx.Issues.Ignored(s.KeyPath("num_cycles"), s.KeyPosition("num_cycles"), "used by cosine schedules only.");
-        if (kind == LrScheduleKind.Constant)
-        {
-            foreach (var key in new[] { "lr_end", "decay_steps" })
-                if (s.Map.ContainsKey(key)) ctx.Issues.Ignored(s.KeyPath(key), s.KeyPosition(key), "a constant schedule does not decay.");
-        }
+        // The engine's schedule (Engine.LrSchedule) warms up from 0 and decays once over the remaining steps.
+        if (s.Double("warmup_lr_init", min: 0) is > 0)
+            ctx.Issues.Error(s.KeyPath("warmup_lr_init"), s.PositionOf("warmup_lr_init"), "warm-up starting above 0 is not supported.",
+                "remove warmup_lr_init (warm-up rises from 0 to learning_rate).");
+        if (s.Double("num_cycles", min: 0, minExclusive: true) is { } cycles && Math.Abs(cycles - 0.5) > 1e-12)
+            ctx.Issues.Error(s.KeyPath("num_cycles"), s.PositionOf("num_cycles"), $"num_cycles {NodeValues.Format(cycles)} is not supported: the cosine decays once (0.5).",
+                "remove num_cycles.");
+        if (s.Has("decay_steps"))
+            ctx.Issues.Error(s.KeyPath("decay_steps"), s.PositionOf("decay_steps"), "decay_steps is not supported: the decay runs until total_steps.",
+                "remove decay_steps and set total_steps instead.");
+        if (kind == LrScheduleKind.Constant && s.Map.ContainsKey("lr_end"))
+            ctx.Issues.Ignored(s.KeyPath("lr_end"), s.KeyPosition("lr_end"), "a constant schedule does not decay.");
         s.Finish();
-        return new LrScheduleSection(kind, typeName, peak, kind == LrScheduleKind.Constant ? peak : lrEnd, warmupInit,
-            warmupSteps, warmupRatio, totalSteps, decaySteps, cycles);
+        return new LrScheduleSection(kind, typeName, peak, kind == LrScheduleKind.Constant ? peak : lrEnd, warmupSteps, warmupRatio, totalSteps);
     }
 
     /// <summary><c>runner_wrapper</c>: gradient clipping; loss scaling and the MindSpore cell type do nothing here.</summary>
