@@ -4,6 +4,8 @@ using Sft.Training.Config;
 using Sft.Training.Generation;
 using Sft.Training.Models;
 using Sft.Training.Pipeline;
+using Sft.Training.Tokenization;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Sft.Training.Engine;
@@ -43,17 +45,16 @@ public sealed class Trainer(TrainConfig config, ITrainingEventSink events, strin
         events.Publish(new PhaseEvent(TrainingPhase.Preparing, $"preparing {(config.IsLora ? "LoRA" : "full")} fine-tuning"));
         var device = DeviceSelector.Resolve(config.Run.Device);
         manual_seed(config.Run.Seed);
-        var tokenizer = TrainingData.LoadTokenizer(config);
-        var data = TrainingData.Prepare(config, tokenizer, events, ct);
         using var model = TrainableModel.Load(config, device, events);
+        var data = TrainingData.Prepare(config, TrainingData.LoadTokenizer(config), model.Model.Config, events, ct);
         using var optimizer = new AdamWOptimizer(model.Trainable, config.Optimizer);
         var batching = new BatchingOptions(config.Loop.BatchSize, config.Model.SeqLength,
             Packing: config.TrainData.Packing == PackingMode.Pack, Shuffle: config.TrainData.Shuffle, Seed: (ulong)config.Run.Seed);
         var checkpoints = new TrainerCheckpoints(new CheckpointStore(Path.Combine(config.Run.OutputDir, "checkpoints")),
             model, configYaml, config.Checkpoints.KeepMax, events);
-        var loader = new BatchLoader(data.Train.Samples, batching, tokenizer.SpecialTokens.Pad);
+        var loader = new BatchLoader(data.Train.Samples, batching, data.PadId);
         var totalSteps = TotalSteps(loader);
-        var schedule = LrSchedule.From(config.Schedule, totalSteps);
+        var schedule = config.Schedule.For(totalSteps);
 
         // ---- resume ----
         var run = new RunState();
@@ -64,7 +65,7 @@ public sealed class Trainer(TrainConfig config, ITrainingEventSink events, strin
             run.History.AddRange(state.LogHistory);
             run.LastSavedStep = state.GlobalStep;
             run.LastCheckpoint = path;
-            loader = new BatchLoader(data.Train.Samples, batching, tokenizer.SpecialTokens.Pad, new DataCursor(state.Epoch, state.SamplesInEpoch));
+            loader = new BatchLoader(data.Train.Samples, batching, data.PadId, new DataCursor(state.Epoch, state.SamplesInEpoch));
             events.Publish(new LogEvent(TrainingLogLevel.Info, $"resumed from {path} at step {state.GlobalStep} (epoch {state.Epoch}, sample {state.SamplesInEpoch})"));
         }
         run.Cursor = loader.Cursor;
@@ -183,7 +184,7 @@ public sealed class Trainer(TrainConfig config, ITrainingEventSink events, strin
         {
             using var noGrad = no_grad();
             var loader = new BatchLoader(eval.Samples, new BatchingOptions(config.Loop.BatchSize, config.Model.SeqLength, Shuffle: false),
-                data.Tokenizer.SpecialTokens.Pad);
+                data.PadId);
             double sum = 0;
             long count = 0;
             for (var i = loader.BatchesInEpoch(0); i > 0; i--)
@@ -195,7 +196,7 @@ public sealed class Trainer(TrainConfig config, ITrainingEventSink events, strin
                 sum += part.Sum.item<float>();
                 count += part.Count;
             }
-            var samples = eval.Samples.Take(2).Select(s => Sample(m, data, s)).ToList();
+            var samples = data.Tokenizer is { } tokenizer ? eval.Samples.Take(2).Select(s => Sample(m, tokenizer, s)).ToList() : [];
             var loss = count > 0 ? sum / count : double.NaN;
             run.LastEvalLoss = loss;
             run.History.Add(new LogHistoryEntry(run.Step, null, null, null, loss));
@@ -209,17 +210,17 @@ public sealed class Trainer(TrainConfig config, ITrainingEventSink events, strin
     }
 
     // The prompt is everything before the first trained token; the completion is a short greedy continuation.
-    static SampleGeneration Sample(CausalLM model, PreparedData data, EncodedSample sample)
+    static SampleGeneration Sample(CausalLM model, HfTokenizer tokenizer, EncodedSample sample)
     {
         var promptLength = Array.FindIndex(sample.Labels, l => l != CausalLmLoss.IgnoreIndex);
         var prompt = sample.InputIds[..(promptLength > 0 ? promptLength : sample.InputIds.Length)];
         var generated = TextGenerator.Generate(model, prompt.Select(i => (long)i).ToList(), new GenerationOptions
         {
             MaxNewTokens = 32,
-            EosTokenIds = data.Tokenizer.SpecialTokens.StopIds.Select(i => (long)i).ToList(),
+            EosTokenIds = tokenizer.Special.StopIds.Select(i => (long)i).ToList(),
         });
-        return new SampleGeneration(data.Tokenizer.Decode(prompt, skipSpecialTokens: true),
-            data.Tokenizer.Decode(generated.Select(i => (int)i).ToArray(), skipSpecialTokens: true));
+        return new SampleGeneration(tokenizer.Decode(prompt, skipSpecialTokens: true),
+            tokenizer.Decode(generated.Select(i => (int)i).ToArray(), skipSpecialTokens: true));
     }
 
     void Save(TrainerCheckpoints checkpoints, AdamWOptimizer optimizer, RunState run, long totalSteps, bool emergency)

@@ -3,15 +3,20 @@ using Sft.Data.Datasets.Formats;
 using Sft.Data.Datasets.Hub;
 using Sft.Data.Datasets.Loading;
 using Sft.Data.Datasets.Sources;
+using Sft.Training.Checkpoints;
 using Sft.Training.Config;
+using Sft.Training.Models;
 using Sft.Training.Pipeline;
 using Sft.Training.Tokenization;
 using Sft.Training.Tokenization.Templates;
 
 namespace Sft.Training.Engine;
 
-/// <summary>The data of a run: tokenizer, template, and the train (and eval) samples ready for batching.</summary>
-public sealed record PreparedData(HfTokenizer Tokenizer, ConversationEncoder Encoder, TokenizedDataset Train, TokenizedDataset? Eval);
+/// <summary>
+/// The data of a run: the train (and eval) samples ready for batching, the pad id, and the tokenizer and
+/// encoder when there is one (a pre-tokenized dataset trains without: ids are checked against the model's vocabulary).
+/// </summary>
+public sealed record PreparedData(HfTokenizer? Tokenizer, ConversationEncoder? Encoder, TokenizedDataset Train, TokenizedDataset? Eval, int PadId);
 
 /// <summary>
 /// From the config's dataset sections to encoded samples: load the split (local file, built-in, or the
@@ -20,7 +25,8 @@ public sealed record PreparedData(HfTokenizer Tokenizer, ConversationEncoder Enc
 /// </summary>
 public static class TrainingData
 {
-    public static HfTokenizer LoadTokenizer(TrainConfig config)
+    /// <summary>The configured tokenizer, else the model folder's; null when the folder ships none.</summary>
+    public static HfTokenizer? LoadTokenizer(TrainConfig config)
     {
         var t = config.Tokenizer;
         if (t.TokenizerFile is { } json)
@@ -30,7 +36,8 @@ public static class TrainingData
                 UnkToken: t.UnkToken ?? "<|endoftext|>", BosToken: t.BosToken,
                 EosToken: t.EosToken ?? "<|endoftext|>", PadToken: t.PadToken ?? "<|endoftext|>",
                 TokenizerConfigFile: Sibling(vocab, "tokenizer_config.json")));
-        return HfTokenizer.FromDirectory(config.Model.Path);
+        var folder = config.Model.Path;
+        return HfModelFolder.TokenizerFiles.Any(f => File.Exists(Path.Combine(folder, f))) ? HfTokenizer.FromDirectory(folder) : null;
 
         static string? Sibling(string path, string name)
         {
@@ -39,13 +46,9 @@ public static class TrainingData
         }
     }
 
-    public static PreparedData Prepare(TrainConfig config, HfTokenizer tokenizer, ITrainingEventSink events, CancellationToken ct)
+    public static PreparedData Prepare(TrainConfig config, HfTokenizer? tokenizer, ModelConfig model, ITrainingEventSink events, CancellationToken ct)
     {
         var data = config.TrainData;
-        var template = PromptTemplates.Resolve(data.Template, tokenizer);
-        var encoder = new ConversationEncoder(tokenizer, template, data.TrainOnPrompt);
-        var limit = new SequenceLimit(config.Model.SeqLength);
-
         var rows = Load(data, events, ct);
         IReadOnlyList<DatasetExample> trainRows = rows, evalRows = [];
         if (config.Eval.Data is { } evalSection)
@@ -53,18 +56,38 @@ public static class TrainingData
         else if (data.ValidationRatio > 0)
             (trainRows, evalRows) = HoldOut(rows, data.ValidationRatio, (ulong)config.Run.Seed);
 
-        var train = TokenizedDataset.Prepare(trainRows, encoder, limit, cancellationToken: ct);
+        ConversationEncoder? encoder = null;
+        Func<DatasetExample, EncodedSample> encode;
+        if (tokenizer is not null)
+        {
+            if (tokenizer.VocabSize > model.VocabSize)
+                throw new InvalidDataException($"The tokenizer has {tokenizer.VocabSize:N0} tokens but the model's vocab_size is {model.VocabSize:N0}: they do not belong together.");
+            var template = PromptTemplates.Resolve(data.Template, tokenizer);
+            encoder = new ConversationEncoder(tokenizer, template, data.TrainOnPrompt);
+            encode = encoder.Encode;
+            events.Publish(new LogEvent(TrainingLogLevel.Info, $"template {template.Name}, tokenizer vocabulary {tokenizer.VocabSize:N0}"));
+        }
+        else
+        {
+            encode = row => row.Conversation is null
+                ? ConversationEncoder.FromTokens(row, checked((int)model.VocabSize), data.TrainOnPrompt)
+                : throw new InvalidDataException($"{row.Source}: this row is a conversation, which needs a tokenizer, but {config.Model.Path} has no " +
+                    "tokenizer files: add tokenizer.json (or vocab.json + merges.txt) to the model folder, or name them in the tokenizer block.");
+        }
+
+        var limit = new SequenceLimit(config.Model.SeqLength);
+        var train = TokenizedDataset.Prepare(trainRows, encode, limit, cancellationToken: ct);
         Report("train", train.Report, config.Model.SeqLength, events);
         TokenizedDataset? eval = null;
         if (evalRows.Count > 0)
         {
-            eval = TokenizedDataset.Prepare(evalRows, encoder, limit, cancellationToken: ct);
+            eval = TokenizedDataset.Prepare(evalRows, encode, limit, cancellationToken: ct);
             Report("eval", eval.Report, config.Model.SeqLength, events);
         }
         if (train.Samples.Count == 0)
             throw new InvalidDataException($"No training samples are left from {data.Path}: every row was dropped (see the preparation counts above).");
-        events.Publish(new LogEvent(TrainingLogLevel.Info, $"template {template.Name}, tokenizer vocabulary {tokenizer.VocabularySize:N0}"));
-        return new PreparedData(tokenizer, encoder, train, eval);
+        var padId = tokenizer?.Special.Pad ?? (int)(model.PadTokenId ?? 0);
+        return new PreparedData(tokenizer, encoder, train, eval, padId);
     }
 
     static IReadOnlyList<DatasetExample> Load(DatasetSection section, ITrainingEventSink events, CancellationToken ct)

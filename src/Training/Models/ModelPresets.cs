@@ -62,4 +62,19 @@ public static class ModelPresets
         }
         return written;
     }
+
+    /// <summary>
+    /// Writes a randomly initialised model of preset <paramref name="name"/> (weights from <paramref name="seed"/>, so
+    /// the same seed gives the same model) with its bundled tokenizer into <paramref name="folder"/>, atomically.
+    /// </summary>
+    public static void CreateFolder(string name, string folder, long seed = 0)
+    {
+        var preset = Get(name);
+        using var model = new CausalLM(preset.Config, TorchSharp.torch.CPU, ModelConfig.ParseDtype(preset.Config.TorchDtype, "torch_dtype")) { Generation = preset.Generation };
+        ModelInit.Initialize(model, seed);
+        Checkpoints.HfModelFolder.Save(model, folder, new Checkpoints.ModelSaveOptions
+        {
+            AlsoWrite = preset.Tokenizer is { } tokenizer ? f => WriteTokenizer(tokenizer, f) : null,
+        });
+    }
 }

@@ -22,6 +22,11 @@ public sealed class TokenizedDataset
 
     /// <summary>Encodes every row in parallel (order kept) and applies the limit.</summary>
     public static TokenizedDataset Prepare(IReadOnlyList<DatasetExample> examples, ConversationEncoder encoder, SequenceLimit limit,
+        int maxDegreeOfParallelism = -1, CancellationToken cancellationToken = default) =>
+        Prepare(examples, encoder.Encode, limit, maxDegreeOfParallelism, cancellationToken);
+
+    /// <summary>Like the encoder overload, with any row-to-sample function (e.g. pre-tokenized rows without a tokenizer).</summary>
+    public static TokenizedDataset Prepare(IReadOnlyList<DatasetExample> examples, Func<DatasetExample, EncodedSample> encode, SequenceLimit limit,
         int maxDegreeOfParallelism = -1, CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
@@ -31,7 +36,7 @@ public sealed class TokenizedDataset
         {
             Parallel.For(0, examples.Count,
                 new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism, CancellationToken = cancellationToken },
-                i => encoded[i] = limit.Apply(encoder.Encode(examples[i]), out outcomes[i]));
+                i => encoded[i] = limit.Apply(encode(examples[i]), out outcomes[i]));
         }
         catch (AggregateException e) when (e.InnerExceptions.Count > 0)
         {

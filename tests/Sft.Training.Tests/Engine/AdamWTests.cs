@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Sft.Training.Checkpoints;
-using Sft.Training.Config;
 using Sft.Training.Engine;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
