@@ -13,6 +13,8 @@ var hidden = Opt("hidden", 1024);
 var (seq, batch) = (Opt("seq", 256), Opt("batch", 4));
 var root = opts.TryGetValue("dir", out var d) ? d : Path.Combine(Path.GetTempPath(), "sft-model-bench");
 Console.WriteLine($"threads: {get_num_threads()}, device: cpu");
+// Fix glibc's mmap threshold so freed tensors go back to the OS and each load's memory growth is visible.
+if (OperatingSystem.IsLinux()) Libc.mallopt(Libc.M_MMAP_THRESHOLD, 1 << 20);
 
 var config = ModelConfig.Parse($$"""
 {"model_type": "qwen2", "vocab_size": 32000, "hidden_size": {{hidden}}, "intermediate_size": {{hidden * 11 / 4}},
@@ -82,6 +84,13 @@ CausalLM Bench()
     var m = new CausalLM(config);
     ModelInit.Initialize(m, 1);
     return m;
+}
+
+static class Libc
+{
+    public const int M_MMAP_THRESHOLD = -3;
+    [System.Runtime.InteropServices.DllImport("libc")]
+    public static extern int mallopt(int param, int value);
 }
 
 /// <summary>Samples this process's resident memory (Linux /proc/self/statm) every millisecond from creation on.</summary>
