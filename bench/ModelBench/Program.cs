@@ -10,7 +10,7 @@ var opts = args.Select((a, i) => (a, i)).Where(p => p.a.StartsWith("--")).ToDict
 int Opt(string name, int fallback) => opts.TryGetValue(name, out var v) ? int.Parse(v) : fallback;
 var layers = Opt("layers", 8);
 var hidden = Opt("hidden", 1024);
-var (seq, batch) = (Opt("seq", 256), Opt("batch", 4));
+var (seq, batch) = (Opt("seq", 256), Opt("batch", 2));
 var root = opts.TryGetValue("dir", out var d) ? d : Path.Combine(Path.GetTempPath(), "sft-model-bench");
 Console.WriteLine($"threads: {get_num_threads()}, device: cpu");
 // Fix glibc's mmap threshold so freed tensors go back to the OS and each load's memory growth is visible.
@@ -52,6 +52,17 @@ foreach (var (stored, name) in new[] { (ScalarType.Float32, "fp32"), (ScalarType
     }
 }
 
+// A plain fp32/bf16 matmul now, to read the forward figures against (the machine may be shared).
+foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
+{
+    using var scope = NewDisposeScope();
+    var (a, b) = (randn(1024, 1024).to(dtype), randn(1024, 1024).to(dtype));
+    a.matmul(b);
+    var w = Stopwatch.StartNew();
+    for (var i = 0; i < 5; i++) a.matmul(b);
+    Console.WriteLine($"matmul 1024^3 {ModelConfig.DtypeName(dtype)}: {5 * 2.0 * 1024 * 1024 * 1024 / w.Elapsed.TotalSeconds / 1e9:F0} GFLOP/s");
+}
+
 foreach (var (preset, model) in new[] { ("demo-tiny", Demo()), ("bench", Bench()) })
 using (model)
 {
@@ -68,7 +79,12 @@ using (model)
         }
         Time(1);
         var seconds = Time(2);
-        Console.WriteLine($"forward {preset} {ModelConfig.DtypeName(dtype)} [{batch}x{seq}]: {batch * seq / seconds:F0} tokens/s ({seconds * 1000:F0} ms/batch)");
+        // matmul FLOPs: 2 per weight per token (head included once even when tied) + attention scores and values
+        var c = model.Config;
+        var weights = c.ParameterCount() + (c.TieWordEmbeddings ? c.VocabSize * c.HiddenSize : 0) - c.VocabSize * c.HiddenSize;
+        var flops = 2.0 * weights * batch * seq + 2.0 * c.NumHiddenLayers * batch * c.NumAttentionHeads * c.HeadDim * seq * seq;
+        Console.WriteLine($"forward {preset} {ModelConfig.DtypeName(dtype)} [{batch}x{seq}]: {batch * seq / seconds:F0} tokens/s " +
+            $"({seconds * 1000:F0} ms/batch, {flops / seconds / 1e9:F0} GFLOP/s)");
     }
 }
 
