@@ -272,6 +272,9 @@ public sealed class DecoderModel : nn.Module
     public RmsNorm norm;
     public RotaryEmbedding rotary_emb;
 
+    /// <summary>The first N layers recompute their activations in backward instead of keeping them (0 = none).</summary>
+    public int RecomputeLayers { get; set; }
+
     public DecoderModel(ModelConfig c, Device device, ScalarType dtype) : base(nameof(DecoderModel))
     {
         embed_tokens = new Embedding(c.VocabSize, c.HiddenSize, c.PadTokenId, device, dtype);
@@ -288,7 +291,8 @@ public sealed class DecoderModel : nn.Module
         var x = embed_tokens.forward(inputIds);                                       // [B, T, H]
         var (cos, sin) = rotary_emb.forward(positionIds, x.dtype);                    // [B, T, hd]
         var inputs = new LayerInputs(cos.unsqueeze(1), sin.unsqueeze(1), mask, cache);
-        foreach (var layer in layers) x = layer.forward(x, inputs);
+        for (var i = 0; i < layers.Count; i++)
+            x = i < RecomputeLayers ? Recompute.Apply(layers[i], x, inputs) : layers[i].forward(x, inputs);
         return norm.forward(x).MoveToOuterDisposeScope();
     }
 }
