@@ -1,3 +1,5 @@
+using Sft.Data.Datasets.Formats;
+using Sft.Data.Datasets.Loading;
 using Sft.Training.Config;
 using Sft.Training.Engine;
 using static TorchSharp.torch;
@@ -234,7 +236,7 @@ public sealed class ValidationErrorTests : IDisposable
 
         var json = Load(Config("").Replace("path: llm-wizard/alpaca-gpt4-data", $"path: json\n    data_files: '{TestFiles.DemoDataset}'"));
         Assert.True(json.IsValid, json.Validation.Format());
-        Assert.Equal((DatasetSourceKind.LocalFile, TestFiles.DemoDataset), (json.Config!.TrainData.Kind, json.Config.TrainData.ResolvedPath));
+        Assert.Equal((DatasetOrigin.LocalFile, TestFiles.DemoDataset), (json.Config!.TrainData.Origin, json.Config.TrainData.Spec.Path));
 
         var noFiles = Error(Load(Config("").Replace("path: llm-wizard/alpaca-gpt4-data", "path: json")), "train_dataset.data_loader.data_files");
         Assert.Contains("reads data_files, and there are none", noFiles.Message);
@@ -269,7 +271,7 @@ public sealed class ValidationErrorTests : IDisposable
         var separate = Load(Config("do_eval: True\neval_step_interval: 50\neval_dataset:\n  data_loader:\n    type: CommonDataLoader\n    path: llm-wizard/alpaca-gpt4-data\n    split: test\n"));
         Assert.True(separate.IsValid, separate.Validation.Format());
         var eval = separate.Config!.Eval;
-        Assert.Equal(("test", 1024, "alpaca", 50), (eval.Data!.Split, eval.Data.SeqLength, eval.Data.Template, eval.StepInterval));
+        Assert.Equal(("test", 1024, "alpaca", 50), (eval.Data!.Spec.Split, eval.Data.SeqLength, eval.Data.Template, eval.StepInterval));
     }
 
     [Fact]

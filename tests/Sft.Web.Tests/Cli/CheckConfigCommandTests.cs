@@ -25,7 +25,7 @@ public sealed class CheckConfigCommandTests : IDisposable
         var (code, output) = Run("--example", ExampleConfigs.DemoTiny);
 
         Assert.Equal(0, code);
-        Assert.StartsWith("Config is valid (3 warnings, 0 ignored keys).", output);
+        Assert.StartsWith("Config is valid (2 warnings, 0 ignored keys).", output);
         Assert.Contains("demo_tiny.yaml:7:18: warning: load_checkpoint: 'builtin:demo-tiny' is resolved by the server", output);
     }
 

@@ -44,7 +44,7 @@ public static class ConfigBinder
 
         var train = trainBlock?.Data is { } d ? d with { SeqLength = seqLength ?? 0 } : null;
         var evalData = evalBlock?.Data is { } ed ? ed with { SeqLength = ed.SeqLength > 0 ? ed.SeqLength : seqLength ?? 0 } : null;
-        if (doEval && evalData is null && train?.ValidationRatio is null or 0)
+        if (doEval && evalData is null && train is { ValidationRatio: 0 })
             ctx.Issues.Error("do_eval", root.PositionOf("do_eval"), "do_eval is True but there is no evaluation data.",
                 "add eval_dataset, or hold out rows with train_dataset.data_loader.validation_ratio: 0.05.");
         if (!doEval && (evalData is not null || train?.ValidationRatio > 0))

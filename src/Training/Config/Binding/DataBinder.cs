@@ -1,4 +1,8 @@
-using System.Text.RegularExpressions;
+using Sft.Data.Datasets;
+using Sft.Data.Datasets.Formats;
+using Sft.Data.Datasets.Hub;
+using Sft.Data.Datasets.Loading;
+using Sft.Data.Datasets.Sources;
 using Sft.Training.Config.Yaml;
 
 namespace Sft.Training.Config.Binding;
@@ -13,29 +17,14 @@ public sealed record DataBlock(DatasetSection? Data, SectionReader? Tokenizer, i
 /// path, data_files, split, shuffle, packing and the handler list) plus our keys format, columns, template,
 /// train_on_prompt and validation_ratio.
 /// </summary>
-public static partial class DataBinder
+public static class DataBinder
 {
-    public static readonly IReadOnlyList<string> Formats = ["auto", "alpaca", "sharegpt", "messages", "tokenized"];
     public static readonly IReadOnlyList<string> Templates = ["alpaca", "chatml"];
-
-    /// <summary>Logical column names each format reads (the keys of <c>columns</c>), with their default column.</summary>
-    public static readonly IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> DefaultColumns =
-        new Dictionary<string, IReadOnlyDictionary<string, string>>
-        {
-            ["alpaca"] = new Dictionary<string, string>
-                { ["instruction"] = "instruction", ["input"] = "input", ["output"] = "output", ["system"] = "system", ["history"] = "history" },
-            ["sharegpt"] = new Dictionary<string, string>
-                { ["messages"] = "conversations", ["role"] = "from", ["content"] = "value", ["system"] = "system" },
-            ["messages"] = new Dictionary<string, string>
-                { ["messages"] = "messages", ["role"] = "role", ["content"] = "content" },
-            ["tokenized"] = new Dictionary<string, string>
-                { ["input_ids"] = "input_ids", ["labels"] = "labels", ["attention_mask"] = "attention_mask" },
-        };
 
     /// <summary>Hugging Face builder names that read <c>data_files</c> (MindFormers: <c>path: json</c>).</summary>
     static readonly IReadOnlyList<string> Builders = ["json", "csv", "parquet", "text", "arrow"];
 
-    static readonly IReadOnlyList<string> DataExtensions = [".json", ".jsonl", ".parquet", ".csv", ".txt", ".arrow"];
+    static readonly IReadOnlyList<string> DataExtensions = [".json", ".jsonl", ".parquet", ".csv", ".tsv", ".txt", ".arrow"];
 
     const string InstructHandler = "AlpacaInstructDataHandler";
     const string PackingHandlerType = "PackingHandler";
@@ -72,12 +61,16 @@ public static partial class DataBinder
             "keep_in_memory", "download_mode", "download_config", "verification_mode", "ignore_verifications", "features",
             "storage_options", "data_dir", "task", "save_infos");
 
-        var split = loader.String("split") ?? "train";
-        var name = loader.String("name");
+        var split = Split(loader, ctx);
         var revision = loader.String("revision");
+        if (loader.Has("name"))
+            ctx.Issues.Error(loader.KeyPath("name"), loader.PositionOf("name"), "dataset configurations (load_dataset's name) are not supported.",
+                "point data_files at the files of that configuration instead.");
+        var field = loader.String("field");
         var shuffle = loader.Bool("shuffle", false);
         var packingKey = loader.Choice("packing", ["pack", "truncate"]);
-        var formatKey = loader.Choice("format", Formats);
+        var formatKey = loader.Node("format") is { } fNode ? Format(fNode, loader.KeyPath("format"), ctx) : null;
+        var columns = Columns(loader, ctx);
         var validationRatio = loader.Double("validation_ratio", 0, min: 0, max: 1, maxExclusive: true,
             hint: "hold out a fraction such as 0.05 (0 = none).");
         if (isEval && validationRatio > 0)
@@ -86,9 +79,8 @@ public static partial class DataBinder
 
         var handlers = Handlers(loader, ctx);
         // MindFormers' AlpacaInstructDataHandler reads Alpaca rows; without it the rows' shape is detected.
-        var format = formatKey ?? (handlers.HasInstruct ? "alpaca" : inheritFrom?.Data?.Format ?? "auto");
-        var columns = Columns(loader, format, ctx);
-        var source = Source(loader, ctx);
+        var format = formatKey ?? (handlers.HasInstruct ? DatasetFormat.Alpaca : inheritFrom?.Data?.Spec.Format ?? DatasetFormat.Auto);
+        var source = Source(loader, split, ctx);
         loader.Finish();
 
         var seqLength = handlers.SeqLength ?? inheritFrom?.SeqLength;
@@ -104,25 +96,56 @@ public static partial class DataBinder
 
         if (source is null) return new DataBlock(null, handlers.Tokenizer, handlers.SeqLength, handlers.SeqLengthAt ?? loader.Position);
 
-        var data = new DatasetSection(source.Value.Path, source.Value.Kind, source.Value.Resolved, source.Value.Files,
-            split, name, revision, shuffle, dropRemainder, format, columns, template, trainOnPrompt,
-            seqLength ?? 0, packing, validationRatio);
+        var spec = new DatasetSpec
+        {
+            Path = source.Value.Path, DataFiles = source.Value.Files, Split = split, Revision = revision,
+            Format = format, Columns = columns, Field = field,
+        };
+        var data = new DatasetSection(spec, source.Value.Origin, shuffle, dropRemainder, template, trainOnPrompt, seqLength ?? 0, packing, validationRatio);
         return new DataBlock(data, handlers.Tokenizer, handlers.SeqLength, handlers.SeqLengthAt ?? loader.Position);
     }
 
-    static IReadOnlyDictionary<string, string> Columns(SectionReader loader, string format, BindContext ctx)
+    /// <summary>data_loader.format through the data layer's names (auto, alpaca, sharegpt, messages, pretokenized, ...).</summary>
+    static DatasetFormat? Format(YamlNode node, string path, BindContext ctx)
     {
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (DefaultColumns.TryGetValue(format, out var defaults))
-            foreach (var (k, v) in defaults) result[k] = v;
-        if (loader.Section("columns") is not { } columns) return result;
-        var known = format == "auto"
-            ? DefaultColumns.Values.SelectMany(d => d.Keys).Distinct().ToList()
-            : defaults!.Keys.ToList();
-        foreach (var key in known)
-            if (columns.String(key) is { Length: > 0 } column) result[key] = column;
-        columns.Finish();
-        return result;
+        if (!NodeValues.TryString(node, path, ctx.Issues, out var text)) return null;
+        try { return DatasetFormats.Parse(text); }
+        catch (DatasetException e)
+        {
+            ctx.Issues.Error(path, node.Position, e.Message, "use auto to detect the format from the first row.");
+            return null;
+        }
+    }
+
+    /// <summary>data_loader.columns: logical part → dataset column, validated by the data layer's <see cref="ColumnMapping"/>.</summary>
+    static ColumnMapping Columns(SectionReader loader, BindContext ctx)
+    {
+        if (loader.Section("columns") is not { } columns) return ColumnMapping.Default;
+        var entries = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in columns.Map.Entries)
+        {
+            columns.Accept(key.Value);
+            if (NodeValues.TryString(value, columns.KeyPath(key.Value), ctx.Issues, out var column)) entries[key.Value] = column;
+        }
+        try { return ColumnMapping.Parse(entries); }
+        catch (DatasetException e)
+        {
+            ctx.Issues.Error(columns.Path, columns.Position, e.Message, "map parts to your column names, e.g. {instruction: prompt, output: response}.");
+            return ColumnMapping.Default;
+        }
+    }
+
+    /// <summary>The split with an optional slice (<c>train[:90%]</c>).</summary>
+    static string Split(SectionReader loader, BindContext ctx)
+    {
+        var split = loader.String("split") ?? "train";
+        try { SplitSlice.Parse(split); }
+        catch (Exception e) when (e is DatasetException or FormatException or ArgumentException)
+        {
+            ctx.Issues.Error(loader.KeyPath("split"), loader.PositionOf("split"), e.Message, "write a split name with an optional slice, e.g. train or train[:90%].");
+            return "train";
+        }
+        return split;
     }
 
     sealed record HandlerFacts(bool HasInstruct, SectionReader? Tokenizer, int? SeqLength, SourcePosition? SeqLengthAt,
@@ -193,69 +216,72 @@ public static partial class DataBinder
         return facts;
     }
 
-    static (string Path, DatasetSourceKind Kind, string Resolved, IReadOnlyList<string> Files)? Source(SectionReader loader, BindContext ctx)
+    /// <summary>
+    /// Where the rows come from, as the data layer will open them: a local file or folder (absolute), a built-in
+    /// dataset (<c>builtin:NAME</c>), or a Hub id. MindFormers' <c>path: json</c> + <c>data_files</c> becomes the file
+    /// itself (one file) or their folder with data_files for the split.
+    /// </summary>
+    static (string Path, DatasetOrigin Origin, IReadOnlyDictionary<string, IReadOnlyList<string>>? Files)? Source(SectionReader loader, string split, BindContext ctx)
     {
         var path = loader.String("path");
-        var files = loader.StringList("data_files", allowSingle: true) ?? [];
         var keyPath = loader.KeyPath("path");
         var at = loader.PositionOf("path");
+        var files = DataFiles(loader, split, ctx);
         if (string.IsNullOrWhiteSpace(path))
         {
             ctx.Issues.Error(keyPath, at, "no dataset: path is missing or empty.",
                 "set path to a json/jsonl/parquet/csv file, a folder, a Hugging Face dataset id (owner/name) or builtin:NAME.");
             return null;
         }
+        path = path.Trim();
+        var filesKey = loader.KeyPath("data_files");
+        var filesAt = loader.PositionOf("data_files");
 
         if (BindContext.IsBuiltin(path, out var builtin))
         {
-            var resolver = ctx.Options.Builtins;
-            if (resolver is null)
-            {
-                ctx.Issues.Warning(keyPath, at, $"'{path}' is resolved by the server; it was not checked here.");
-                return (path, DatasetSourceKind.Builtin, "", files);
-            }
-            var resolved = resolver.ResolveDataset(builtin);
-            if (resolved is null)
+            if (!BuiltinDatasets.TryGet(builtin, out _))
             {
                 ctx.Issues.Error(keyPath, at, $"there is no built-in dataset '{builtin}'.",
-                    $"use one of: {string.Join(", ", resolver.DatasetNames.Select(n => BindContext.BuiltinPrefix + n))}.");
+                    $"use one of: {string.Join(", ", BuiltinDatasets.Names.Select(n => BindContext.BuiltinPrefix + n))}.");
                 return null;
             }
-            if (ctx.CheckFiles) PathChecks.FileExists(resolved, keyPath, at, ctx.Issues, "built-in dataset file");
-            return (path, DatasetSourceKind.Builtin, resolved, files);
+            if (files is not null) ctx.Issues.Ignored(filesKey, loader.KeyPosition("data_files"), "a built-in dataset is one file.");
+            return (path, DatasetOrigin.Builtin, null);
         }
 
-        var filesKey = loader.KeyPath("data_files");
-        var filesAt = loader.PositionOf("data_files");
         if (Builders.Contains(path))
         {
-            if (files.Count == 0)
+            if (files is null || files.Values.All(f => f.Count == 0))
             {
                 ctx.Issues.Error(filesKey, loader.Position, $"path: {path} reads data_files, and there are none.",
                     "add data_files: /path/to/train." + (path == "text" ? "txt" : path) + ".");
                 return null;
             }
-            var full = files.Select(ctx.FullPath).ToList();
+            var full = files.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<string>)kv.Value.Select(ctx.FullPath).ToList());
             if (ctx.CheckFiles)
-                foreach (var f in full) PathChecks.FileExists(f, filesKey, filesAt, ctx.Issues, "data file");
-            return (path, DatasetSourceKind.LocalFile, full[0], full);
+                foreach (var f in full.Values.SelectMany(f => f)) PathChecks.FileExists(f, filesKey, filesAt, ctx.Issues, "data file");
+            var all = full.Values.SelectMany(f => f).ToList();
+            if (all.Count == 1 && full.Count == 1) return (all[0], DatasetOrigin.LocalFile, null);
+            var folder = CommonFolder(all);
+            return (folder, DatasetOrigin.LocalFolder,
+                full.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<string>)kv.Value.Select(f => Path.GetRelativePath(folder, f).Replace('\\', '/')).ToList()));
         }
 
         var local = ctx.FullPath(path);
-        if (ctx.CheckFiles && File.Exists(local)) return (path, DatasetSourceKind.LocalFile, local, files.Select(ctx.FullPath).ToList());
-        if (ctx.CheckFiles && Directory.Exists(local))
+        if (ctx.CheckFiles && File.Exists(local))
         {
-            var inFolder = files.Select(f => Path.GetFullPath(Path.Combine(local, f))).ToList();
-            foreach (var f in inFolder) PathChecks.FileExists(f, filesKey, filesAt, ctx.Issues, "data file");
-            return (path, DatasetSourceKind.LocalFolder, local, inFolder);
+            if (files is not null)
+                ctx.Issues.Error(filesKey, filesAt, $"data_files needs path to be a folder or a Hub dataset, but '{local}' is a file.",
+                    "point path at the file's folder, or remove data_files.");
+            return (local, DatasetOrigin.LocalFile, null);
         }
+        if (ctx.CheckFiles && Directory.Exists(local)) return (local, DatasetOrigin.LocalFolder, files);
 
-        var looksLocal = DataExtensions.Any(e => path.EndsWith(e, StringComparison.OrdinalIgnoreCase))
+        var looksLocal = DataExtensions.Any(e => path.EndsWith(e, StringComparison.OrdinalIgnoreCase) || path.EndsWith(e + ".gz", StringComparison.OrdinalIgnoreCase))
                          || path.StartsWith('/') || path.StartsWith("./", StringComparison.Ordinal)
                          || path.StartsWith("../", StringComparison.Ordinal) || path.StartsWith('~') || path.Contains('\\');
-        if (!looksLocal && HubId().IsMatch(path)) return (path, DatasetSourceKind.HubId, path, files);
-        if (!ctx.CheckFiles)
-            return (path, path.EndsWith('/') ? DatasetSourceKind.LocalFolder : DatasetSourceKind.LocalFile, local, files.Select(ctx.FullPath).ToList());
+        if (!looksLocal && HubIds.IsRepoId(path)) return (path, DatasetOrigin.Hub, files);
+        if (!ctx.CheckFiles) return (local, DatasetExtensionLike(path) ? DatasetOrigin.LocalFile : DatasetOrigin.LocalFolder, files);
         ctx.Issues.Error(keyPath, at, looksLocal
                 ? $"dataset file '{local}' does not exist."
                 : $"'{path}' is neither an existing file or folder nor a Hugging Face dataset id (owner/name).",
@@ -263,6 +289,32 @@ public static partial class DataBinder
         return null;
     }
 
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_.\-]*/[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
-    private static partial Regex HubId();
+    static bool DatasetExtensionLike(string path) => DataExtensions.Any(e => path.EndsWith(e, StringComparison.OrdinalIgnoreCase) || path.EndsWith(e + ".gz", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>data_files as a string, a list (files of <paramref name="split"/>) or a mapping split → file(s).</summary>
+    static Dictionary<string, IReadOnlyList<string>>? DataFiles(SectionReader loader, string split, BindContext ctx)
+    {
+        var node = loader.Node("data_files");
+        if (node is null) return null;
+        var splitName = split.Split('[')[0];
+        if (node is YamlMappingNode map)
+        {
+            var result = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+            var reader = new SectionReader(map, loader.KeyPath("data_files"), ctx.Issues, loader.KeyPosition("data_files"));
+            foreach (var (key, _) in map.Entries)
+                if (reader.StringList(key.Value, allowSingle: true) is { } list) result[key.Value] = list;
+            return result;
+        }
+        return loader.StringList("data_files", allowSingle: true) is { } files
+            ? new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal) { [splitName] = files }
+            : null;
+    }
+
+    static string CommonFolder(IReadOnlyList<string> files)
+    {
+        var folder = Path.GetDirectoryName(files[0])!;
+        while (!files.All(f => f.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal)))
+            folder = Path.GetDirectoryName(folder)!;
+        return folder;
+    }
 }
