@@ -300,4 +300,14 @@ public sealed class ValidationErrorTests : IDisposable
         Assert.Contains("4096 differs from hidden_size = 3584", warnings["model.model_config.hidden_size"]);
         Assert.Contains("samples are cut at 1024", warnings["model.model_config.seq_length"]);
     }
+
+    [Fact]
+    public void AScheduleShorterThanMaxStepsIsAWarningAtTotalSteps()
+    {
+        var yaml = Config("runner_config:\n  max_steps: 500\n").Replace("  learning_rate: 1.e-5\n", "  learning_rate: 1.e-5\n  total_steps: 100\n");
+
+        var warning = Assert.Single(Load(yaml).Validation.Warnings);
+        Assert.Equal(("lr_schedule.total_steps", 12), (warning.Path, warning.Line));
+        Assert.StartsWith("total_steps 100 is below runner_config.max_steps 500", warning.Message);
+    }
 }

@@ -39,7 +39,7 @@ public static class ConfigBinder
         var seqLength = SeqLength(trainBlock, model, ctx);
         if (model.Lora is { } lora && model.Architecture is { } arch) CheckTargets(lora, arch, model, ctx);
         if (maxSteps is { } ms && schedule.TotalSteps is { } ts && ts < ms)
-            ctx.Issues.Warning("lr_schedule.total_steps", tree.Position,
+            ctx.Issues.Warning("lr_schedule.total_steps", (tree["lr_schedule"] as YamlMappingNode)?["total_steps"]?.Position ?? tree.Position,
                 $"total_steps {ts} is below runner_config.max_steps {ms}: the schedule ends early and holds lr_end.", "use total_steps: -1 to follow the run.");
 
         var train = trainBlock?.Data is { } d ? d with { SeqLength = seqLength ?? 0 } : null;
