@@ -9,6 +9,7 @@ public static class CliCommands
     {
         ["score"] = ScoreCommand.RunAsync,
         ["create-model"] = CreateModelCommand.RunAsync,
+        [CheckConfigCommand.Name] = CheckConfigCommand.Run,
     };
 
     public static IReadOnlyCollection<string> Names => Commands.Keys;
