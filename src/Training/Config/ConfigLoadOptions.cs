@@ -17,7 +17,7 @@ public sealed record ConfigLoadOptions
     /// <summary>CUDA devices on the machine that will run the job (for <c>device</c> and <c>data_parallel</c> checks).</summary>
     public int AvailableCudaDevices { get; init; }
 
-    /// <summary>Resolves <c>builtin:NAME</c> models and datasets; null: such names are accepted unchecked, with a warning.</summary>
+    /// <summary>Resolves <c>builtin:NAME</c> models; null: such names are accepted unchecked, with a warning.</summary>
     public IBuiltinResolver? Builtins { get; init; }
 
     /// <summary>Check that model, tokenizer, dataset and adapter paths exist (off for editing a config for another machine).</summary>
@@ -27,30 +27,21 @@ public sealed record ConfigLoadOptions
 }
 
 /// <summary>
-/// Resolves <c>builtin:NAME</c> references: models the <c>create-model</c> command makes and datasets that ship
-/// with the application. The host decides where they live.
+/// Resolves <c>load_checkpoint: builtin:NAME</c>: models the <c>create-model</c> command makes, in a folder the
+/// host decides. (Built-in datasets ship inside Sft.Data: <see cref="Sft.Data.Datasets.Sources.BuiltinDatasets"/>.)
 /// </summary>
 public interface IBuiltinResolver
 {
     /// <summary>The model's Hugging Face folder (which may not exist yet), or null for an unknown name.</summary>
     string? ResolveModel(string name);
 
-    /// <summary>The dataset file, or null for an unknown name.</summary>
-    string? ResolveDataset(string name);
-
     IReadOnlyCollection<string> ModelNames { get; }
-
-    IReadOnlyCollection<string> DatasetNames { get; }
 }
 
-/// <summary>An <see cref="IBuiltinResolver"/> over fixed name → path tables.</summary>
-public sealed class BuiltinCatalog(IReadOnlyDictionary<string, string> models, IReadOnlyDictionary<string, string> datasets) : IBuiltinResolver
+/// <summary>An <see cref="IBuiltinResolver"/> over a fixed name → folder table.</summary>
+public sealed class BuiltinCatalog(IReadOnlyDictionary<string, string> models) : IBuiltinResolver
 {
     public string? ResolveModel(string name) => models.GetValueOrDefault(name);
 
-    public string? ResolveDataset(string name) => datasets.GetValueOrDefault(name);
-
     public IReadOnlyCollection<string> ModelNames => models.Keys.ToList();
-
-    public IReadOnlyCollection<string> DatasetNames => datasets.Keys.ToList();
 }

@@ -1,3 +1,5 @@
+using Sft.Data.Datasets.Loading;
+using Sft.Data.Datasets.Sources;
 using Sft.Training.Engine;
 using Sft.Training.Lora;
 using Sft.Training.Models;
@@ -130,31 +132,20 @@ public sealed record LoopSection(
     int LogInterval,
     RecomputeSection Recompute);
 
-public enum DatasetSourceKind { LocalFile, LocalFolder, HubId, Builtin }
-
 public enum PackingMode { None, Pack, Truncate }
 
-/// <param name="Path">as written: a local file/folder, a Hub id (<c>owner/name</c>), <c>builtin:NAME</c>, or a
-/// loader name (<c>json</c>, <c>parquet</c>, ...) with <paramref name="DataFiles"/></param>
-/// <param name="ResolvedPath">absolute local path, or the Hub id</param>
-/// <param name="DataFiles">files within the dataset (absolute when local)</param>
-/// <param name="Format">auto, alpaca, sharegpt, messages or tokenized</param>
-/// <param name="Columns">logical field → column name (e.g. instruction → prompt)</param>
+/// <param name="Spec">what the data layer loads (<see cref="DatasetLoader"/>): path (absolute local file or folder,
+/// <c>builtin:NAME</c>, or Hub id), data_files per split, split with an optional slice, revision, format, columns</param>
+/// <param name="Origin">where the rows come from, as decided at validation</param>
 /// <param name="Template">prompt template: alpaca (the MindFormers Alpaca prompt) or chatml</param>
 /// <param name="TrainOnPrompt">also train on prompt tokens (labels not masked with -100)</param>
+/// <param name="SeqLength">maximum tokens per sample</param>
 /// <param name="ValidationRatio">fraction of rows held out for evaluation; 0 = none</param>
 public sealed record DatasetSection(
-    string Path,
-    DatasetSourceKind Kind,
-    string ResolvedPath,
-    IReadOnlyList<string> DataFiles,
-    string Split,
-    string? Name,
-    string? Revision,
+    DatasetSpec Spec,
+    DatasetOrigin Origin,
     bool Shuffle,
     bool DropRemainder,
-    string Format,
-    IReadOnlyDictionary<string, string> Columns,
     string Template,
     bool TrainOnPrompt,
     int SeqLength,

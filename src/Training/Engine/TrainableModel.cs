@@ -53,7 +53,7 @@ public sealed class TrainableModel : IDisposable
                 }
             }
             var recompute = config.Loop.Recompute;
-            model.model.RecomputeLayers = recompute.Enabled ? Math.Min(recompute.Layers ?? int.MaxValue, model.model.layers.Count) : 0;
+            model.model.RecomputeLayers = recompute.LayersOf(model.model.layers.Count);
             model.train();
 
             var result = new TrainableModel(model, settings, adapters, m.Path);

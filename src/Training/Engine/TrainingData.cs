@@ -85,34 +85,20 @@ public static class TrainingData
             Report("eval", eval.Report, config.Model.SeqLength, events);
         }
         if (train.Samples.Count == 0)
-            throw new InvalidDataException($"No training samples are left from {data.Path}: every row was dropped (see the preparation counts above).");
+            throw new InvalidDataException($"No training samples are left from {data.Spec.Path}: every row was dropped (see the preparation counts above).");
         var padId = tokenizer?.Special.Pad ?? (int)(model.PadTokenId ?? 0);
         return new PreparedData(tokenizer, encoder, train, eval, padId);
     }
 
     static IReadOnlyList<DatasetExample> Load(DatasetSection section, ITrainingEventSink events, CancellationToken ct)
     {
-        var spec = new DatasetSpec
-        {
-            Path = section.ResolvedPath,
-            DataFiles = section.DataFiles.Count > 0
-                ? new Dictionary<string, IReadOnlyList<string>> { [SplitName(section.Split)] = section.DataFiles }
-                : null,
-            Split = section.Split,
-            Revision = section.Revision,
-            Format = DatasetFormats.Parse(section.Format),
-            Columns = ColumnMapping.Parse(section.Columns),
-        };
         var progress = new Progress<DownloadProgress>(p => events.Publish(new LogEvent(TrainingLogLevel.Debug,
             $"downloading {p.RepoId}/{p.Path}: {p.BytesDone:N0}{(p.BytesTotal is { } t ? $" of {t:N0}" : "")} bytes")));
-        var split = new DatasetLoader().LoadSplitAsync(spec, progress, ct).GetAwaiter().GetResult();
+        var split = new DatasetLoader().LoadSplitAsync(section.Spec, progress, ct).GetAwaiter().GetResult();
         var examples = split.Examples(ct).ToList();
-        events.Publish(new LogEvent(TrainingLogLevel.Info, $"dataset {section.Path} [{section.Split}]: {examples.Count:N0} rows"));
+        events.Publish(new LogEvent(TrainingLogLevel.Info, $"dataset {section.Spec.Path} [{section.Spec.Split}]: {examples.Count:N0} rows"));
         return examples;
     }
-
-    // "train[:90%]" names the split "train" for data_files.
-    static string SplitName(string split) => split.Split('[')[0];
 
     /// <summary>A seeded, reproducible hold-out: the same rows go to eval on every run with the same seed.</summary>
     public static (IReadOnlyList<DatasetExample> Train, IReadOnlyList<DatasetExample> Eval) HoldOut(

@@ -10,6 +10,7 @@ public static class CliCommands
         ["score"] = ScoreCommand.RunAsync,
         ["create-model"] = CreateModelCommand.RunAsync,
         ["finetune"] = FinetuneCommand.RunAsync,
+        [CheckConfigCommand.Name] = CheckConfigCommand.Run,
     };
 
     public static IReadOnlyCollection<string> Names => Commands.Keys;

@@ -1,3 +1,5 @@
+using Sft.Data.Datasets.Formats;
+using Sft.Data.Datasets.Loading;
 using Sft.Training.Config;
 
 namespace Sft.Training.Tests.Config;
@@ -17,9 +19,7 @@ public sealed class ExampleConfigsTests : IDisposable
 
     public void Dispose() => _demoModel.Dispose();
 
-    BuiltinCatalog Builtins => new(
-        new Dictionary<string, string> { ["demo-tiny"] = _demoModel.Path },
-        new Dictionary<string, string> { ["alpaca_en_demo"] = TestFiles.DemoDataset });
+    BuiltinCatalog Builtins => new(new Dictionary<string, string> { ["demo-tiny"] = _demoModel.Path });
 
     [Fact]
     public void ThreeExamplesAreEmbedded()
@@ -40,10 +40,10 @@ public sealed class ExampleConfigsTests : IDisposable
         Assert.Empty(result.Validation.Ignored);
         var c = result.Config!;
         Assert.Equal(("builtin:demo-tiny", ModelSourceKind.Builtin, _demoModel.Path), (c.Model.Source, c.Model.Kind, c.Model.Path));
-        Assert.Equal((DatasetSourceKind.Builtin, TestFiles.DemoDataset), (c.TrainData.Kind, c.TrainData.ResolvedPath));
+        Assert.Equal((DatasetOrigin.Builtin, "builtin:alpaca_en_demo"), (c.TrainData.Origin, c.TrainData.Spec.Path));
         Assert.Equal("/srv/sft/output/demo_tiny", c.Run.OutputDir);
         Assert.Equal((1, 4, 2, (int?)60), (c.Loop.Epochs, c.Loop.BatchSize, c.Loop.GradientAccumulationSteps, c.Loop.MaxSteps));
-        Assert.Equal(("alpaca", "alpaca", false, 256, 0.05), (c.TrainData.Format, c.TrainData.Template, c.TrainData.TrainOnPrompt, c.TrainData.SeqLength, c.TrainData.ValidationRatio));
+        Assert.Equal((DatasetFormat.Alpaca, "alpaca", false, 256, 0.05), (c.TrainData.Spec.Format, c.TrainData.Template, c.TrainData.TrainOnPrompt, c.TrainData.SeqLength, c.TrainData.ValidationRatio));
         Assert.True(c.TrainData.Shuffle);
         Assert.Equal(new EvalSection(true, null, 20, null), c.Eval);
         Assert.Equal(new CheckpointSection(30, 2, true), c.Checkpoints);
@@ -65,8 +65,7 @@ public sealed class ExampleConfigsTests : IDisposable
         Assert.Equal("there is no built-in model 'demo-huge'.", error.Message);
         Assert.Equal("use one of: builtin:demo-tiny.", error.Hint);
 
-        var notCreated = new BuiltinCatalog(new Dictionary<string, string> { ["demo-tiny"] = "/nonexistent/demo-tiny" },
-            new Dictionary<string, string> { ["alpaca_en_demo"] = TestFiles.DemoDataset });
+        var notCreated = new BuiltinCatalog(new Dictionary<string, string> { ["demo-tiny"] = "/nonexistent/demo-tiny" });
         var missing = Assert.Single(TrainConfigLoader.Load(yaml, new ConfigLoadOptions { Builtins = notCreated }).Validation.Errors);
         Assert.Contains("has not been created yet", missing.Message);
         Assert.Contains("create-model", missing.Hint);
@@ -74,7 +73,12 @@ public sealed class ExampleConfigsTests : IDisposable
         var unchecked_ = TrainConfigLoader.Load(yaml);
         Assert.True(unchecked_.IsValid, unchecked_.Validation.Format());
         Assert.Contains(unchecked_.Validation.Warnings, w => w.Path == "load_checkpoint" && w.Message.Contains("resolved by the server"));
-        Assert.Contains(unchecked_.Validation.Warnings, w => w.Path == "train_dataset.data_loader.path");
+        Assert.Single(unchecked_.Validation.Warnings, w => w.Path == "load_checkpoint" && w.Message.Contains("no memory estimate"));
+
+        var noDataset = TrainConfigLoader.Load(yaml.Replace("builtin:alpaca_en_demo", "builtin:alpaca_fr_demo"), new ConfigLoadOptions { Builtins = Builtins });
+        var datasetError = Assert.Single(noDataset.Validation.Errors);
+        Assert.Equal("there is no built-in dataset 'alpaca_fr_demo'.", datasetError.Message);
+        Assert.Contains("builtin:alpaca_en_demo", datasetError.Hint);
     }
 
     [Fact]
@@ -92,10 +96,22 @@ public sealed class ExampleConfigsTests : IDisposable
 
         Assert.True(result.IsValid, result.Validation.Format());
         Assert.Equal(_demoModel.Path, result.Config!.Model.Path);
-        Assert.Equal((DatasetSourceKind.LocalFile, Path.Combine(folder, "train.json")), (result.Config.TrainData.Kind, result.Config.TrainData.ResolvedPath));
+        Assert.Equal((DatasetOrigin.LocalFile, Path.Combine(folder, "train.json")), (result.Config.TrainData.Origin, result.Config.TrainData.Spec.Path));
         Assert.Equal(Path.Combine(folder, "output", "demo_tiny"), result.Config.Run.OutputDir);
 
         var missing = TrainConfigLoader.LoadFile(Path.Combine(folder, "nope.yaml"));
         Assert.Contains("does not exist", Assert.Single(missing.Validation.Errors).Message);
+    }
+
+    [Fact]
+    public async Task TheDemosDatasetSpecLoadsThroughTheDataLayer()
+    {
+        var config = TrainConfigLoader.Load(ExampleConfigs.Read(ExampleConfigs.DemoTiny), new ConfigLoadOptions { Builtins = Builtins }).Config!;
+
+        var split = await new DatasetLoader().LoadSplitAsync(config.TrainData.Spec);
+
+        Assert.Equal(999, await split.CountAsync());
+        var first = split.Examples().First();
+        Assert.NotNull(first.Conversation!.Alpaca);
     }
 }

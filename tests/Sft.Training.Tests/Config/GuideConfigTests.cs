@@ -1,3 +1,5 @@
+using Sft.Data.Datasets.Formats;
+using Sft.Data.Datasets.Loading;
 using Sft.Training.Config;
 using static TorchSharp.torch;
 
@@ -47,15 +49,17 @@ public sealed class GuideConfigTests : IDisposable
         Assert.Equal((2, 1, 1, (int?)null, (double?)1.0, 1), (c.Loop.Epochs, c.Loop.BatchSize, c.Loop.GradientAccumulationSteps, c.Loop.MaxSteps, c.Loop.MaxGradNorm, c.Loop.LogInterval));
         Assert.Equal(new RecomputeSection(true, 14), c.Loop.Recompute);
 
-        Assert.Equal(DatasetSourceKind.HubId, c.TrainData.Kind);
-        Assert.Equal("llm-wizard/alpaca-gpt4-data", c.TrainData.ResolvedPath);
-        Assert.Equal("train", c.TrainData.Split);
+        Assert.Equal(DatasetOrigin.Hub, c.TrainData.Origin);
+        Assert.Equal("llm-wizard/alpaca-gpt4-data", c.TrainData.Spec.Path);
+        Assert.Equal("train", c.TrainData.Spec.Split);
+        Assert.Null(c.TrainData.Spec.DataFiles);
         Assert.False(c.TrainData.Shuffle);
         Assert.True(c.TrainData.DropRemainder);
         Assert.Equal(PackingMode.Pack, c.TrainData.Packing);
         Assert.Equal("alpaca", c.TrainData.Template);
         Assert.Equal(8192, c.TrainData.SeqLength);
-        Assert.Equal("instruction", c.TrainData.Columns["instruction"]);
+        Assert.Equal(DatasetFormat.Alpaca, c.TrainData.Spec.Format);
+        Assert.Equal(ColumnMapping.Default, c.TrainData.Spec.Columns);
 
         Assert.Equal("Qwen2Tokenizer", c.Tokenizer.Type);
         Assert.Equal(_model.In("vocab.json"), c.Tokenizer.VocabFile);

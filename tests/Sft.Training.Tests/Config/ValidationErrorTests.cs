@@ -1,3 +1,5 @@
+using Sft.Data.Datasets.Formats;
+using Sft.Data.Datasets.Loading;
 using Sft.Training.Config;
 using Sft.Training.Engine;
 using static TorchSharp.torch;
@@ -234,7 +236,7 @@ public sealed class ValidationErrorTests : IDisposable
 
         var json = Load(Config("").Replace("path: llm-wizard/alpaca-gpt4-data", $"path: json\n    data_files: '{TestFiles.DemoDataset}'"));
         Assert.True(json.IsValid, json.Validation.Format());
-        Assert.Equal((DatasetSourceKind.LocalFile, TestFiles.DemoDataset), (json.Config!.TrainData.Kind, json.Config.TrainData.ResolvedPath));
+        Assert.Equal((DatasetOrigin.LocalFile, TestFiles.DemoDataset), (json.Config!.TrainData.Origin, json.Config.TrainData.Spec.Path));
 
         var noFiles = Error(Load(Config("").Replace("path: llm-wizard/alpaca-gpt4-data", "path: json")), "train_dataset.data_loader.data_files");
         Assert.Contains("reads data_files, and there are none", noFiles.Message);
@@ -269,7 +271,7 @@ public sealed class ValidationErrorTests : IDisposable
         var separate = Load(Config("do_eval: True\neval_step_interval: 50\neval_dataset:\n  data_loader:\n    type: CommonDataLoader\n    path: llm-wizard/alpaca-gpt4-data\n    split: test\n"));
         Assert.True(separate.IsValid, separate.Validation.Format());
         var eval = separate.Config!.Eval;
-        Assert.Equal(("test", 1024, "alpaca", 50), (eval.Data!.Split, eval.Data.SeqLength, eval.Data.Template, eval.StepInterval));
+        Assert.Equal(("test", 1024, "alpaca", 50), (eval.Data!.Spec.Split, eval.Data.SeqLength, eval.Data.Template, eval.StepInterval));
     }
 
     [Fact]
@@ -297,5 +299,15 @@ public sealed class ValidationErrorTests : IDisposable
         Assert.Equal("only the first 4 of 28 decoder layers are loaded and trained.", warnings["model.model_config.num_layers"]);
         Assert.Contains("4096 differs from hidden_size = 3584", warnings["model.model_config.hidden_size"]);
         Assert.Contains("samples are cut at 1024", warnings["model.model_config.seq_length"]);
+    }
+
+    [Fact]
+    public void AScheduleShorterThanMaxStepsIsAWarningAtTotalSteps()
+    {
+        var yaml = Config("runner_config:\n  max_steps: 500\n").Replace("  learning_rate: 1.e-5\n", "  learning_rate: 1.e-5\n  total_steps: 100\n");
+
+        var warning = Assert.Single(Load(yaml).Validation.Warnings);
+        Assert.Equal(("lr_schedule.total_steps", 12), (warning.Path, warning.Line));
+        Assert.StartsWith("total_steps 100 is below runner_config.max_steps 500", warning.Message);
     }
 }

@@ -39,12 +39,12 @@ public static class ConfigBinder
         var seqLength = SeqLength(trainBlock, model, ctx);
         if (model.Lora is { } lora && model.Architecture is { } arch) CheckTargets(lora, arch, model, ctx);
         if (maxSteps is { } ms && schedule.TotalSteps is { } ts && ts < ms)
-            ctx.Issues.Warning("lr_schedule.total_steps", tree.Position,
+            ctx.Issues.Warning("lr_schedule.total_steps", (tree["lr_schedule"] as YamlMappingNode)?["total_steps"]?.Position ?? tree.Position,
                 $"total_steps {ts} is below runner_config.max_steps {ms}: the schedule ends early and holds lr_end.", "use total_steps: -1 to follow the run.");
 
         var train = trainBlock?.Data is { } d ? d with { SeqLength = seqLength ?? 0 } : null;
         var evalData = evalBlock?.Data is { } ed ? ed with { SeqLength = ed.SeqLength > 0 ? ed.SeqLength : seqLength ?? 0 } : null;
-        if (doEval && evalData is null && train?.ValidationRatio is null or 0)
+        if (doEval && evalData is null && train is { ValidationRatio: 0 })
             ctx.Issues.Error("do_eval", root.PositionOf("do_eval"), "do_eval is True but there is no evaluation data.",
                 "add eval_dataset, or hold out rows with train_dataset.data_loader.validation_ratio: 0.05.");
         if (!doEval && (evalData is not null || train?.ValidationRatio > 0))
