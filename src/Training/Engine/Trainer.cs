@@ -49,7 +49,8 @@ public sealed class Trainer(TrainConfig config, ITrainingEventSink events, strin
         var data = TrainingData.Prepare(config, TrainingData.LoadTokenizer(config), model.Model.Config, events, ct);
         using var optimizer = new AdamWOptimizer(model.Trainable, config.Optimizer);
         var batching = new BatchingOptions(config.Loop.BatchSize, config.Model.SeqLength,
-            Packing: config.TrainData.Packing == PackingMode.Pack, Shuffle: config.TrainData.Shuffle, Seed: (ulong)config.Run.Seed);
+            Packing: config.TrainData.Packing == PackingMode.Pack, Shuffle: config.TrainData.Shuffle, Seed: (ulong)config.Run.Seed,
+            DropRemainder: config.TrainData.DropRemainder);
         var checkpoints = new TrainerCheckpoints(new CheckpointStore(Path.Combine(config.Run.OutputDir, "checkpoints")),
             model, configYaml, config.Checkpoints.KeepMax, events);
         var loader = new BatchLoader(data.Train.Samples, batching, data.PadId);
