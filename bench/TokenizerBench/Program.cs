@@ -22,12 +22,12 @@ var texts = datasets.Values.SelectMany(rows => rows).SelectMany(e =>
 var chars = texts.Sum(t => (long)t.Length);
 
 var load = Stopwatch.StartNew();
-var tokenizer = HfTokenizer.FromDirectory(BuiltInTokenizers.QwenDirectory);
+var tokenizer = BuiltInTokenizers.Create("qwen");
 Console.WriteLine($"load Qwen tokenizer: {load.Elapsed.TotalMilliseconds:F0} ms");
 
 // Warm-up on another instance until the JIT has tiered up, so first passes below start with an empty piece cache
 // but steady-state code: what a running server sees when a new dataset arrives.
-var warm = HfTokenizer.FromDirectory(BuiltInTokenizers.QwenDirectory);
+var warm = BuiltInTokenizers.Create("qwen");
 for (var r = 0; r < 3; r++) { foreach (var t in texts) warm.Encode(t); warm.EncodeBatch(texts); }
 Thread.Sleep(1000);
 Settle();
@@ -40,7 +40,7 @@ Console.WriteLine($"corpus: {texts.Count} texts, {chars:N0} chars, {tokens:N0} t
 Console.WriteLine($"encode, 1 thread, first pass (empty piece cache): {tokens / cold / 1e6:F2} M tokens/s ({cold * 1000:F0} ms)");
 Measure("encode, 1 thread, cached pieces", () => { foreach (var t in texts) tokenizer.Encode(t); });
 
-var fresh = HfTokenizer.FromDirectory(BuiltInTokenizers.QwenDirectory);
+var fresh = BuiltInTokenizers.Create("qwen");
 Settle();
 sw.Restart();
 fresh.EncodeBatch(texts);
@@ -60,7 +60,7 @@ foreach (var (name, rows) in datasets)
 {
     foreach (var templateName in new[] { "qwen", "mindformers_alpaca" })
     {
-        var first = HfTokenizer.FromDirectory(BuiltInTokenizers.QwenDirectory);
+        var first = BuiltInTokenizers.Create("qwen");
         Settle();
         var encoder = new ConversationEncoder(first, PromptTemplates.Get(templateName));
         var data = TokenizedDataset.Prepare(rows, encoder, new SequenceLimit(1024));

@@ -156,6 +156,19 @@ public sealed class HfTokenizer
         return new HfTokenizer(TokenizerJson.Read(tokenizerJsonPath), config);
     }
 
+    /// <summary>From streams (embedded resources, archives): tokenizer.json, optionally gzip, and tokenizer_config.json.</summary>
+    public static HfTokenizer FromStreams(Stream tokenizerJson, bool gzip, Stream? tokenizerConfig, string source)
+    {
+        TokenizerConfig config = TokenizerConfig.Empty;
+        if (tokenizerConfig is not null)
+        {
+            using var buffer = new MemoryStream();
+            tokenizerConfig.CopyTo(buffer);
+            config = TokenizerConfig.Read(buffer.ToArray(), source + " tokenizer_config.json");
+        }
+        return new HfTokenizer(TokenizerJson.Read(tokenizerJson, gzip, source), config);
+    }
+
     public static HfTokenizer FromVocabAndMerges(Qwen2TokenizerOptions options)
     {
         var (model, config) = VocabMergesFiles.Read(options);

@@ -14,6 +14,17 @@ public class TokenizeCommandTests
         return (code, output.ToString(), error.ToString());
     }
 
+    /// <summary>The repository's copy of the built-in Qwen tokenizer, as a folder.</summary>
+    static string QwenFolder()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "src", "Training", "Assets", "tokenizers", "qwen");
+            if (Directory.Exists(candidate)) return candidate;
+        }
+        throw new DirectoryNotFoundException("src/Training/Assets/tokenizers/qwen not found above " + AppContext.BaseDirectory);
+    }
+
     static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
     [Fact]
@@ -23,7 +34,7 @@ public class TokenizeCommandTests
         try
         {
             await File.WriteAllTextAsync(path, "\"Hello, world!\"\n\"你好，世界\"\n\n\"<|im_start|>user\\nhi<|im_end|>\"\n");
-            var (code, output, _) = await Run("", "--tokenizer", BuiltInTokenizers.QwenDirectory, "--input", path);
+            var (code, output, _) = await Run("", "--tokenizer", QwenFolder(), "--input", path);
             Assert.Equal(0, code);
             var qwen = BuiltInTokenizers.LoadQwen();
             Assert.Equal([
