@@ -6,7 +6,9 @@ namespace Sft.Training.Tokenization;
 /// </summary>
 public static class BuiltInTokenizers
 {
-    const string Prefix = "Sft.Training/tokenizers/";
+    /// <summary>Resource name prefix of the embedded tokenizer files (see Sft.Training.csproj).</summary>
+    public const string ResourcePrefix = "Sft.Training/tokenizers/";
+    const string Prefix = ResourcePrefix;
 
     public static IReadOnlyList<string> Names { get; } = typeof(BuiltInTokenizers).Assembly.GetManifestResourceNames()
         .Where(n => n.StartsWith(Prefix, StringComparison.Ordinal))

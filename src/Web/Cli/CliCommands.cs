@@ -8,6 +8,8 @@ public static class CliCommands
     static readonly Dictionary<string, Command> Commands = new(StringComparer.Ordinal)
     {
         ["tokenize"] = TokenizeCommand.RunAsync,
+        ["score"] = ScoreCommand.RunAsync,
+        ["create-model"] = CreateModelCommand.RunAsync,
     };
 
     public static IReadOnlyCollection<string> Names => Commands.Keys;
