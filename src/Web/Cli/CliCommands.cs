@@ -10,6 +10,7 @@ public static class CliCommands
         ["tokenize"] = TokenizeCommand.RunAsync,
         ["score"] = ScoreCommand.RunAsync,
         ["create-model"] = CreateModelCommand.RunAsync,
+        [CheckConfigCommand.Name] = CheckConfigCommand.Run,
     };
 
     public static IReadOnlyCollection<string> Names => Commands.Keys;
