@@ -18,7 +18,8 @@ public sealed record DataBlock(DatasetSection? Data, SectionReader? Tokenizer, i
 /// </summary>
 public static partial class DataBinder
 {
-    public static readonly IReadOnlyList<string> Templates = ["alpaca", "chatml"];
+    /// <summary>The prompt templates (Tokenization/Templates) and "auto": detect from the tokenizer's chat template.</summary>
+    public static readonly IReadOnlyList<string> Templates = [.. Tokenization.Templates.PromptTemplates.Names, Tokenization.Templates.PromptTemplates.Auto];
 
     const string InstructHandler = "AlpacaInstructDataHandler";
     const string PackingHandlerType = "PackingHandler";
@@ -78,7 +79,7 @@ public static partial class DataBinder
         loader.Finish();
 
         var seqLength = handlers.SeqLength ?? inheritFrom?.SeqLength;
-        var template = handlers.Template ?? inheritFrom?.Data?.Template ?? (handlers.HasInstruct ? "alpaca" : "chatml");
+        var template = handlers.Template ?? inheritFrom?.Data?.Template ?? (handlers.HasInstruct ? "mindformers_alpaca" : Tokenization.Templates.PromptTemplates.Auto);
         var trainOnPrompt = handlers.TrainOnPrompt ?? inheritFrom?.Data?.TrainOnPrompt ?? false;
         var packing = handlers.Packing ?? PackingMode.None;
         if (handlers.Packing is null && packingKey is not null)

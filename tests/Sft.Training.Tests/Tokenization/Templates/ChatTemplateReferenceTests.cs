@@ -42,6 +42,7 @@ public class ChatTemplateReferenceTests
     {
         Assert.Equal("qwen3", PromptTemplates.Detect(BuiltInTokenizers.LoadQwen().ChatTemplate)?.Name);
         Assert.Equal("qwen3", PromptTemplates.Resolve(null, BuiltInTokenizers.LoadQwen()).Name);
+        Assert.Equal("qwen3", PromptTemplates.Resolve("auto", BuiltInTokenizers.LoadQwen()).Name);
         Assert.Equal("mindformers_alpaca", PromptTemplates.Resolve("mindformers_alpaca", BuiltInTokenizers.LoadQwen()).Name);
     }
 
