@@ -18,8 +18,7 @@ public sealed record DataBlock(DatasetSection? Data, SectionReader? Tokenizer, i
 /// </summary>
 public static partial class DataBinder
 {
-    /// <summary>The prompt templates (Tokenization/Templates) and "auto": detect from the tokenizer's chat template.</summary>
-    public static readonly IReadOnlyList<string> Templates = [.. Tokenization.Templates.PromptTemplates.Names, Tokenization.Templates.PromptTemplates.Auto];
+    public static readonly IReadOnlyList<string> Templates = ["alpaca", "chatml"];
 
     const string InstructHandler = "AlpacaInstructDataHandler";
     const string PackingHandlerType = "PackingHandler";
@@ -79,7 +78,7 @@ public static partial class DataBinder
         loader.Finish();
 
         var seqLength = handlers.SeqLength ?? inheritFrom?.SeqLength;
-        var template = handlers.Template ?? inheritFrom?.Data?.Template ?? (handlers.HasInstruct ? "mindformers_alpaca" : Tokenization.Templates.PromptTemplates.Auto);
+        var template = handlers.Template ?? inheritFrom?.Data?.Template ?? (handlers.HasInstruct ? "alpaca" : "chatml");
         var trainOnPrompt = handlers.TrainOnPrompt ?? inheritFrom?.Data?.TrainOnPrompt ?? false;
         var packing = handlers.Packing ?? PackingMode.None;
         if (handlers.Packing is null && packingKey is not null)

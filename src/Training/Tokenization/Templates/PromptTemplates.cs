@@ -9,8 +9,6 @@ public static class PromptTemplates
 {
     public const string QwenDefaultSystem = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.";
     public const string Qwen2DefaultSystem = "You are a helpful assistant.";
-    /// <summary>The configured name that asks for detection from the tokenizer's chat template.</summary>
-    public const string Auto = "auto";
 
     static readonly PromptTemplate[] All =
     [
@@ -52,10 +50,10 @@ public static class PromptTemplates
         return null;
     }
 
-    /// <summary>The configured template, else (null or "auto") the one detected from the tokenizer's chat template.</summary>
+    /// <summary>The configured template, else the one detected from the tokenizer's chat template.</summary>
     public static PromptTemplate Resolve(string? configured, HfTokenizer tokenizer)
     {
-        if (!string.IsNullOrWhiteSpace(configured) && !configured.Trim().Equals(Auto, StringComparison.OrdinalIgnoreCase)) return Get(configured);
+        if (!string.IsNullOrWhiteSpace(configured)) return Get(configured);
         return Detect(tokenizer.ChatTemplate) ?? throw new InvalidOperationException(
             $"No prompt template configured and the chat template of {tokenizer.Source} is " +
             (tokenizer.ChatTemplate is null ? "missing" : "not one of the known families") +

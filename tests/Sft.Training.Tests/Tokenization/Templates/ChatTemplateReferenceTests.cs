@@ -42,7 +42,6 @@ public class ChatTemplateReferenceTests
     {
         Assert.Equal("qwen3", PromptTemplates.Detect(BuiltInTokenizers.LoadQwen().ChatTemplate)?.Name);
         Assert.Equal("qwen3", PromptTemplates.Resolve(null, BuiltInTokenizers.LoadQwen()).Name);
-        Assert.Equal("qwen3", PromptTemplates.Resolve("auto", BuiltInTokenizers.LoadQwen()).Name);
         Assert.Equal("mindformers_alpaca", PromptTemplates.Resolve("mindformers_alpaca", BuiltInTokenizers.LoadQwen()).Name);
     }
 
