@@ -2,9 +2,12 @@ namespace Sft.Training.Pipeline;
 
 /// <summary>
 /// <paramref name="BatchSize"/> is rows per batch (a row holds one sample, or several with a <paramref name="Packing"/>
-/// strategy); <paramref name="Shuffle"/> orders each epoch by <see cref="EpochShuffle"/> with <paramref name="Seed"/>.
+/// strategy); <paramref name="Shuffle"/> orders each epoch by <see cref="EpochShuffle"/> with <paramref name="Seed"/>;
+/// <paramref name="DropRemainder"/> ends an epoch when fewer than <paramref name="BatchSize"/> samples are left (unpacked
+/// batches; MindFormers' <c>drop_remainder</c>), so every batch is full.
 /// </summary>
-public sealed record BatchingOptions(int BatchSize, int SeqLength, PackingStrategy Packing = PackingStrategy.None, bool Shuffle = true, ulong Seed = 42)
+public sealed record BatchingOptions(int BatchSize, int SeqLength, PackingStrategy Packing = PackingStrategy.None, bool Shuffle = true, ulong Seed = 42,
+    bool DropRemainder = false)
 {
     public int BatchSize { get; } = BatchSize > 0 ? BatchSize : throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "batch_size must be at least 1.");
     public int SeqLength { get; } = SeqLength > 1 ? SeqLength : throw new ArgumentOutOfRangeException(nameof(SeqLength), SeqLength, "seq_length must be at least 2.");
@@ -34,6 +37,9 @@ public sealed class BatchLoader
         if (samples.Count == 0) throw new ArgumentException("The dataset has no samples left to train on (see the preparation report).", nameof(samples));
         if (options.Packing == PackingStrategy.Pack && samples.FirstOrDefault(s => s.Length > options.SeqLength) is { } tooLong)
             throw new ArgumentException($"{tooLong.Source}: {tooLong.Length} tokens exceed seq_length {options.SeqLength}; prepare the dataset with the same seq_length.", nameof(samples));
+        if (options.DropRemainder && options.Packing == PackingStrategy.None && samples.Count < options.BatchSize)
+            throw new ArgumentException($"The dataset has {samples.Count} samples, fewer than batch_size {options.BatchSize}, so drop_remainder would drop them all: " +
+                "lower batch_size or set drop_remainder: False.", nameof(samples));
         _samples = samples;
         _options = options;
         _padId = padId;
@@ -55,7 +61,8 @@ public sealed class BatchLoader
     /// <summary>How many batches epoch <paramref name="epoch"/> has (packing depends on the order).</summary>
     public int BatchesInEpoch(int epoch)
     {
-        if (_options.Packing == PackingStrategy.None) return (_samples.Count + _options.BatchSize - 1) / _options.BatchSize;
+        if (_options.Packing == PackingStrategy.None)
+            return _options.DropRemainder ? _samples.Count / _options.BatchSize : (_samples.Count + _options.BatchSize - 1) / _options.BatchSize;
         var order = OrderOf(epoch);
         int batches = 0, index = 0, offset = 0;
         while (index < order.Length)
@@ -65,6 +72,9 @@ public sealed class BatchLoader
         }
         return batches;
     }
+
+    // Unpacked with drop_remainder, the epoch ends at the last full batch.
+    int EpochEnd => _options.DropRemainder && _options.Packing == PackingStrategy.None ? _samples.Count / _options.BatchSize * _options.BatchSize : _samples.Count;
 
     EncodedSample Slice(PackedPiece piece)
     {
@@ -76,7 +86,7 @@ public sealed class BatchLoader
     /// <summary>The next batch; moves the cursor past it (into the next epoch when this one is used up).</summary>
     public Batch Next()
     {
-        if (Cursor.Index >= _samples.Count) Cursor = new DataCursor(Cursor.Epoch + 1, 0, 0);
+        if (Cursor.Index >= EpochEnd) Cursor = new DataCursor(Cursor.Epoch + 1, 0, 0);
         if (_orderEpoch != Cursor.Epoch) { _order = OrderOf(Cursor.Epoch); _orderEpoch = Cursor.Epoch; }
 
         if (_options.Packing == PackingStrategy.None)

@@ -56,7 +56,14 @@ public sealed class ConversationEncoder(HfTokenizer tokenizer, PromptTemplate te
 
     static bool MaskedByWeight(Conversation c, int? turn) => turn is { } i && c.Turns[i].LossWeight is 0.0;
 
-    EncodedSample FromTokens(DatasetExample example)
+    EncodedSample FromTokens(DatasetExample example) => FromTokens(example, tokenizer.VocabSize, trainOnPrompt);
+
+    /// <summary>
+    /// A pre-tokenized row as a sample: lengths checked, the row's own padding (attention_mask 0) removed, ids and
+    /// labels checked against <paramref name="vocabSize"/>. Needs no tokenizer, so token datasets train on models
+    /// that ship none.
+    /// </summary>
+    public static EncodedSample FromTokens(DatasetExample example, int vocabSize, bool trainOnPrompt)
     {
         var t = example.Tokens ?? throw new InvalidDataException($"{example.Source}: the row has neither a conversation nor tokens.");
         if (t.Labels.Length != t.InputIds.Length)
@@ -69,10 +76,10 @@ public sealed class ConversationEncoder(HfTokenizer tokenizer, PromptTemplate te
             if (t.AttentionMask is { } m && m[i] == 0) continue;   // padding of the source row
             var id = t.InputIds[i];
             var label = t.Labels[i];
-            if ((uint)id >= (uint)tokenizer.VocabSize)
-                throw new InvalidDataException($"{example.Source}: input_ids[{i}] = {id} is outside the tokenizer's vocabulary (0..{tokenizer.VocabSize - 1}).");
-            if (label != EncodedSample.IgnoreIndex && (uint)label >= (uint)tokenizer.VocabSize)
-                throw new InvalidDataException($"{example.Source}: labels[{i}] = {label} is neither -100 nor a token id (0..{tokenizer.VocabSize - 1}).");
+            if ((uint)id >= (uint)vocabSize)
+                throw new InvalidDataException($"{example.Source}: input_ids[{i}] = {id} is outside the vocabulary (0..{vocabSize - 1}).");
+            if (label != EncodedSample.IgnoreIndex && (uint)label >= (uint)vocabSize)
+                throw new InvalidDataException($"{example.Source}: labels[{i}] = {label} is neither -100 nor a token id (0..{vocabSize - 1}).");
             ids.Add(id);
             labels.Add(trainOnPrompt ? id : label);
         }

@@ -21,12 +21,17 @@ public sealed class TokenizedDataset
 
     /// <summary>Encodes every row in parallel (order kept) and applies the limit.</summary>
     public static TokenizedDataset Prepare(IReadOnlyList<DatasetExample> examples, ConversationEncoder encoder, SequenceLimit limit,
+        int maxDegreeOfParallelism = -1, CancellationToken cancellationToken = default) =>
+        Prepare(examples, encoder.Encode, limit, maxDegreeOfParallelism, cancellationToken);
+
+    /// <summary>Like the encoder overload, with any row-to-sample function (e.g. pre-tokenized rows without a tokenizer).</summary>
+    public static TokenizedDataset Prepare(IReadOnlyList<DatasetExample> examples, Func<DatasetExample, EncodedSample> encode, SequenceLimit limit,
         int maxDegreeOfParallelism = -1, CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
         var encoded = new EncodedSample?[examples.Count];
         var outcomes = new LimitOutcome[examples.Count];
-        ParallelRows.For(examples.Count, i => encoded[i] = limit.Apply(encoder.Encode(examples[i]), out outcomes[i]),
+        ParallelRows.For(examples.Count, i => encoded[i] = limit.Apply(encode(examples[i]), out outcomes[i]),
             maxDegreeOfParallelism, cancellationToken);
 
         var samples = new List<EncodedSample>(examples.Count);

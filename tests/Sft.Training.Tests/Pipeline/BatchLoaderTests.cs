@@ -94,6 +94,21 @@ public class BatchLoaderTests
     }
 
     [Fact]
+    public void Drop_remainder_ends_each_epoch_at_the_last_full_batch()
+    {
+        var loader = new BatchLoader(Samples, new BatchingOptions(BatchSize: 5, SeqLength: 12, Seed: 1, DropRemainder: true), Pad);
+        Assert.Equal(4, loader.BatchesInEpoch(0));   // 23 samples: 4 batches of 5, 3 left over
+        for (var b = 0; b < 8; b++)
+        {
+            using var batch = loader.Next();
+            Assert.Equal(5, batch.SampleCount);
+        }
+        Assert.Equal(new DataCursor(1, 20), loader.Cursor);
+        using (loader.Next()) Assert.Equal(new DataCursor(2, 5), loader.Cursor);
+        Assert.Throws<ArgumentException>(() => new BatchLoader(Samples.Take(3).ToList(), new BatchingOptions(5, 12, DropRemainder: true), Pad));
+    }
+
+    [Fact]
     public void Without_shuffle_the_order_is_the_dataset_order()
     {
         var loader = new BatchLoader(Samples, new BatchingOptions(BatchSize: 2, SeqLength: 12, Shuffle: false), Pad);
