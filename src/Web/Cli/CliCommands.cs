@@ -7,6 +7,7 @@ public static class CliCommands
 
     static readonly Dictionary<string, Command> Commands = new(StringComparer.Ordinal)
     {
+        [CreateApiKeyCommand.Name] = CreateApiKeyCommand.RunAsync,
     };
 
     public static IReadOnlyCollection<string> Names => Commands.Keys;
