@@ -41,14 +41,12 @@ public sealed class MultipartUploads(DataFolder folder, IOptions<UploadOptions> 
         {
             var fields = new Dictionary<string, string>(StringComparer.Ordinal);
             var staged = new List<StagedUpload>();
-            var reader = new MultipartReader(HeaderUtilities.RemoveQuotes(mediaType.Boundary).ToString(), http.Request.Body)
-            {
-                BodyLengthLimit = maxBytes,
-            };
+            // No per-section limit here: CopyAsync counts against the whole upload's budget and says which file broke it.
+            var reader = new MultipartReader(HeaderUtilities.RemoveQuotes(mediaType.Boundary).ToString(), http.Request.Body);
             long total = 0;
             for (var section = await reader.ReadNextSectionAsync(ct); section != null; section = await reader.ReadNextSectionAsync(ct))
             {
-                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.IsFormDisposition())
+                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase))
                     return Fail(400, "Content-Disposition", "Each part of the upload needs 'Content-Disposition: form-data; name=...'.");
                 var field = HeaderUtilities.RemoveQuotes(disposition.Name).ToString();
                 if (field.Length == 0) return Fail(400, "Content-Disposition", "A part of the upload has no field name.");
@@ -91,6 +89,10 @@ public sealed class MultipartUploads(DataFolder folder, IOptions<UploadOptions> 
                 stored.Add(new StoredUpload(file.Field, file.FileName, destination, folder.ToStored(destination), file.Bytes, file.Sha256));
             }
             return new UploadResult(fields, stored, null);
+        }
+        catch (InvalidDataException e)
+        {
+            return Fail(400, "Content-Type", $"The multipart body is malformed: {e.Message}");
         }
         finally
         {
