@@ -53,8 +53,12 @@ public partial class AuthTests(TestApp app)
         using var admin = app.Client();
         Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/api/v1/jobs")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/hangfire")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/openapi/v1.json")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/api/docs/")).StatusCode);
+        var openApi = await admin.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        Assert.True(openApi.GetProperty("paths").TryGetProperty("/api/v1/jobs/{id}/checkpoints/{step}/download", out _));
+        Assert.Equal("bearer", openApi.GetProperty("components").GetProperty("securitySchemes").GetProperty("bearer").GetProperty("scheme").GetString());
+        var docs = await admin.GetAsync("/api/docs/");
+        Assert.Equal(HttpStatusCode.OK, docs.StatusCode);
+        Assert.Contains("\"url\":\"openapi/v1.json\"", await docs.Content.ReadAsStringAsync());   // resolved against the app base
 
         await using var db = app.Db();
         var stored = await db.ApiKeys.SingleAsync(k => k.Name == "bootstrap");
@@ -70,6 +74,14 @@ public partial class AuthTests(TestApp app)
         var secret = Encoding.UTF8.GetBytes(TestApp.AdminKey[ApiKeys.PrefixLength..]);
         Assert.Equal(-1, bytes.AsSpan().IndexOf(secret));
         Assert.Equal(-1, wal.AsSpan().IndexOf(secret));
+    }
+
+    [Fact]
+    public async Task The_hub_refuses_connections_without_a_valid_key()
+    {
+        await using var hub = app.Hub("sft_this-key-was-never-issued-by-the-server");
+        var refused = await Assert.ThrowsAsync<HttpRequestException>(() => hub.StartAsync());
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
     }
 
     [Fact]
