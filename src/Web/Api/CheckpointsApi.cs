@@ -19,7 +19,7 @@ public static class CheckpointsApi
     public static IEndpointRouteBuilder MapCheckpointsApi(this IEndpointRouteBuilder app)
     {
         var checkpoints = app.MapGroup("/api/v1/jobs/{id}/checkpoints").WithTags("Checkpoints");
-        checkpoints.MapGet("/", ListCheckpoints).WithName(nameof(ListCheckpoints)).WithSummary("A job's checkpoints, newest step first.");
+        checkpoints.MapGet("/", ListCheckpoints).WithName(nameof(ListCheckpoints)).WithSummary("A job's checkpoints, newest step first; continue with after=<last step_number>.");
         checkpoints.MapGet("/{step:long}", GetCheckpoint).WithName(nameof(GetCheckpoint)).WithSummary("One checkpoint with its files.");
         checkpoints.MapGet("/{step:long}/download", DownloadCheckpoint).WithName(nameof(DownloadCheckpoint))
             .WithSummary("The checkpoint folder as a zip, streamed as it is read.");

@@ -31,7 +31,7 @@ public sealed class DataFolder
     /// otherwise the absolute path unchanged.</summary>
     public string ToStored(string path)
     {
-        var full = Path.GetFullPath(path, Root);
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path, Root));
         return IsUnder(full, Root) ? Path.GetRelativePath(Root, full).Replace(Path.DirectorySeparatorChar, '/') : full;
     }
 
@@ -41,7 +41,7 @@ public sealed class DataFolder
     /// </summary>
     public DirectoryInfo? ResolveStoredDirectory(string storedPath)
     {
-        var full = Path.GetFullPath(storedPath, Root);
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(storedPath, Root));
         return Directory.Exists(full) && ContainsReal(full) ? new DirectoryInfo(full) : null;
     }
 

@@ -46,6 +46,8 @@ public class DataFolderTests : IDisposable
         Assert.Null(folder.ResolveFile(checkpoint, "missing.bin", out _));
 
         Assert.NotNull(folder.ResolveStoredDirectory("jobs/j/step-1"));
+        var trailing = folder.ResolveStoredDirectory("jobs/j/step-1/")!;                  // a stored path with a trailing '/'
+        Assert.NotNull(folder.ResolveFile(trailing, "w.bin", out _));
         Assert.NotNull(folder.ResolveStoredDirectory(checkpoint.FullName));            // absolute but inside
         Assert.Null(folder.ResolveStoredDirectory("jobs/escaped"));                    // through a link, outside
         Assert.Null(folder.ResolveStoredDirectory(_outside));
