@@ -8,7 +8,8 @@ using Sft.Web.Live;
 using Sft.Web.Storage;
 using Sft.Web.Uploads;
 
-// One executable, two faces: `Sft.Web <command> ...` runs a CLI command (create-api-key, ...);
+// One executable, two faces: `Sft.Web <command> ...` runs a CLI command (score, create-model, check-config,
+// create-api-key);
 // anything else starts the server.
 if (args.Length > 0 && CliCommands.TryGet(args[0], out var command))
 {
