@@ -13,8 +13,6 @@ namespace Sft.Web.Api;
 /// </summary>
 public sealed class ZipFolderResult(IReadOnlyList<(FileInfo File, string EntryName)> files, string downloadName) : IResult, IEndpointMetadataProvider
 {
-    public IReadOnlyList<(FileInfo File, string EntryName)> Files => files;
-
     public async Task ExecuteAsync(HttpContext http)
     {
         if (http.Features.Get<IHttpBodyControlFeature>() is { } bodyControl) bodyControl.AllowSynchronousIO = true;
