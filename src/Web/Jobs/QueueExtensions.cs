@@ -40,6 +40,7 @@ public static class QueueExtensions
             .UseStorage(sp.GetRequiredService<JobStorage>())
             .UseFilter(new AutomaticRetryAttribute { Attempts = 0 }));
 
+        services.AddHostedService<QueueLock>();
         foreach (var queue in devices.Names)
         {
             services.AddHangfireServer((sp, server) =>

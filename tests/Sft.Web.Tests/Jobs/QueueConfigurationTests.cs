@@ -17,6 +17,20 @@ public class QueueConfigurationTests : IDisposable
         Assert.Contains(message, error.Message);
     }
 
+    [Fact]
+    public async Task A_second_server_on_the_same_data_folder_refuses_to_start_and_one_after_a_crash_starts()
+    {
+        await using (var first = await ServerProcess.StartAsync(_dataDir))
+        {
+            var second = await Assert.ThrowsAsync<InvalidOperationException>(() => ServerProcess.StartAsync(_dataDir));
+            Assert.Contains("Another SFT Studio server is using the data folder", second.Message);
+            Assert.Contains("Sft:Queue:Storage=postgres", second.Message);
+        }                                                  // killed (SIGKILL), as in a crash: the lock goes with it
+        await using var restarted = await ServerProcess.StartAsync(_dataDir);
+        using var http = new HttpClient { BaseAddress = restarted.BaseAddress };
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync("/health")).StatusCode);
+    }
+
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
