@@ -11,6 +11,7 @@ public static class CliCommands
         ["score"] = ScoreCommand.RunAsync,
         ["create-model"] = CreateModelCommand.RunAsync,
         [CheckConfigCommand.Name] = CheckConfigCommand.Run,
+        [CreateApiKeyCommand.Name] = CreateApiKeyCommand.RunAsync,
     };
 
     public static IReadOnlyCollection<string> Names => Commands.Keys;
