@@ -49,7 +49,7 @@ public sealed class Trainer(TrainConfig config, ITrainingEventSink events, strin
         var data = TrainingData.Prepare(config, TrainingData.LoadTokenizer(config), model.Model.Config, events, ct);
         using var optimizer = new AdamWOptimizer(model.Trainable, config.Optimizer);
         var batching = new BatchingOptions(config.Loop.BatchSize, config.Model.SeqLength,
-            Packing: config.TrainData.Packing == PackingMode.Pack, Shuffle: config.TrainData.Shuffle, Seed: (ulong)config.Run.Seed,
+            Packing: Packing(config.TrainData.Packing), Shuffle: config.TrainData.Shuffle, Seed: (ulong)config.Run.Seed,
             DropRemainder: config.TrainData.DropRemainder);
         var checkpoints = new TrainerCheckpoints(new CheckpointStore(Path.Combine(config.Run.OutputDir, "checkpoints")),
             model, configYaml, config.Checkpoints.KeepMax, events);
@@ -119,6 +119,13 @@ public sealed class Trainer(TrainConfig config, ITrainingEventSink events, strin
         events.Publish(new PhaseEvent(TrainingPhase.Succeeded, $"{run.Step} steps, last loss {run.LastLoss:F4}"));
         return new TrainResult(TrainingPhase.Succeeded, run.Step, totalSteps, run.LastLoss, run.LastEvalLoss, run.LastCheckpoint);
     }
+
+    static PackingStrategy Packing(PackingMode mode) => mode switch
+    {
+        PackingMode.Pack => PackingStrategy.Pack,
+        PackingMode.Truncate => PackingStrategy.Truncate,
+        _ => PackingStrategy.None,
+    };
 
     long TotalSteps(BatchLoader loader)
     {

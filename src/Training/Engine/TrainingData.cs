@@ -25,25 +25,15 @@ public sealed record PreparedData(HfTokenizer? Tokenizer, ConversationEncoder? E
 /// </summary>
 public static class TrainingData
 {
-    /// <summary>The configured tokenizer, else the model folder's; null when the folder ships none.</summary>
+    /// <summary>The configured tokenizer (with the YAML's special-token overrides), else the model folder's; null when neither exists.</summary>
     public static HfTokenizer? LoadTokenizer(TrainConfig config)
     {
         var t = config.Tokenizer;
-        if (t.TokenizerFile is { } json)
-            return HfTokenizer.FromTokenizerJson(json, Sibling(json, "tokenizer_config.json"));
-        if (t.VocabFile is { } vocab && t.MergesFile is { } merges)
-            return HfTokenizer.FromVocabAndMerges(new Qwen2TokenizerOptions(vocab, merges,
-                UnkToken: t.UnkToken ?? "<|endoftext|>", BosToken: t.BosToken,
-                EosToken: t.EosToken ?? "<|endoftext|>", PadToken: t.PadToken ?? "<|endoftext|>",
-                TokenizerConfigFile: Sibling(vocab, "tokenizer_config.json")));
         var folder = config.Model.Path;
-        return HfModelFolder.TokenizerFiles.Any(f => File.Exists(Path.Combine(folder, f))) ? HfTokenizer.FromDirectory(folder) : null;
-
-        static string? Sibling(string path, string name)
-        {
-            var candidate = Path.Combine(Path.GetDirectoryName(path) ?? ".", name);
-            return File.Exists(candidate) ? candidate : null;
-        }
+        var named = t.TokenizerFile is not null || t.VocabFile is not null;
+        if (!named && !HfModelFolder.TokenizerFiles.Any(f => File.Exists(Path.Combine(folder, f)))) return null;
+        return HfTokenizer.Load(new TokenizerSpec(folder, t.TokenizerFile, t.VocabFile, t.MergesFile,
+            new SpecialTokenOverrides(t.PadToken, t.EosToken, t.BosToken, t.UnkToken)));
     }
 
     public static PreparedData Prepare(TrainConfig config, HfTokenizer? tokenizer, ModelConfig model, ITrainingEventSink events, CancellationToken ct)

@@ -14,16 +14,14 @@ public sealed record ModelPreset(string Name, string Description, ModelConfig Co
 public static class ModelPresets
 {
     const string PresetPrefix = "Sft.Training/presets/";
-    const string TokenizerPrefix = "Sft.Training/tokenizers/";
+    const string TokenizerPrefix = Tokenization.BuiltInTokenizers.ResourcePrefix;
     static readonly Assembly Assembly = typeof(ModelPresets).Assembly;
 
     public static IReadOnlyList<string> Names { get; } = Assembly.GetManifestResourceNames()
         .Where(n => n.StartsWith(PresetPrefix, StringComparison.Ordinal) && n.EndsWith(".json", StringComparison.Ordinal))
         .Select(n => n[PresetPrefix.Length..^".json".Length]).Order(StringComparer.Ordinal).ToArray();
 
-    public static IReadOnlyList<string> Tokenizers { get; } = Assembly.GetManifestResourceNames()
-        .Where(n => n.StartsWith(TokenizerPrefix, StringComparison.Ordinal))
-        .Select(n => n[TokenizerPrefix.Length..].Split('/')[0]).Distinct().Order(StringComparer.Ordinal).ToArray();
+    public static IReadOnlyList<string> Tokenizers => Tokenization.BuiltInTokenizers.Names;
 
     public static ModelPreset Get(string name)
     {

@@ -12,7 +12,8 @@ public sealed record RenderedSample(EncodedSample Sample, string Text, IReadOnly
 /// tokenized on its own; labels are the ids of trainable segments (assistant replies and their end token) and -100
 /// elsewhere. <paramref name="trainOnPrompt"/> trains every segment. A turn with <c>LossWeight</c> 0 is masked
 /// whatever its role (labels carry no weights, so any other weight trains the turn as usual).
-/// Pre-tokenized rows pass through after validation. Thread-safe.
+/// Pre-tokenized rows pass through after validation, their labels taken as aligned with input_ids (Hugging Face
+/// convention) and positions whose attention_mask is 0 dropped as the source's padding. Thread-safe.
 /// </summary>
 public sealed class ConversationEncoder(HfTokenizer tokenizer, PromptTemplate template, bool trainOnPrompt = false)
 {

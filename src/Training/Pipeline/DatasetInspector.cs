@@ -35,7 +35,7 @@ public static class DatasetInspector
         var lengths = new int[examples.Count];
         var loss = new long[examples.Count];
         var empty = new bool[examples.Count];
-        Parallel.For(0, examples.Count, i =>
+        ParallelRows.For(examples.Count, i =>
         {
             var s = encoder.Encode(examples[i]);
             lengths[i] = s.Length;

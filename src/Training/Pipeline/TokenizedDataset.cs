@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.ExceptionServices;
 using Sft.Data.Datasets;
 
 namespace Sft.Training.Pipeline;
@@ -32,17 +31,8 @@ public sealed class TokenizedDataset
         var clock = Stopwatch.StartNew();
         var encoded = new EncodedSample?[examples.Count];
         var outcomes = new LimitOutcome[examples.Count];
-        try
-        {
-            Parallel.For(0, examples.Count,
-                new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism, CancellationToken = cancellationToken },
-                i => encoded[i] = limit.Apply(encode(examples[i]), out outcomes[i]));
-        }
-        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
-        {
-            // One bad row is the message the user needs (it names the file and row), not the aggregate.
-            ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
-        }
+        ParallelRows.For(examples.Count, i => encoded[i] = limit.Apply(encode(examples[i]), out outcomes[i]),
+            maxDegreeOfParallelism, cancellationToken);
 
         var samples = new List<EncodedSample>(examples.Count);
         int truncated = 0, droppedLong = 0, droppedEmpty = 0;

@@ -1,25 +1,31 @@
-using Sft.Training.Models;
-
 namespace Sft.Training.Tokenization;
 
-/// <summary>Tokenizers shipped inside the engine assembly (src/Training/Assets/tokenizers, embedded).</summary>
+/// <summary>
+/// Tokenizers built into the engine: src/Training/Assets/tokenizers, embedded in the assembly (resource names
+/// <c>Sft.Training/tokenizers/{name}/{file}</c>), so no repository checkout is needed at run time.
+/// </summary>
 public static class BuiltInTokenizers
 {
-    static readonly Lazy<string> QwenFolder = new(() => Extract("qwen"));
-    static readonly Lazy<HfTokenizer> Qwen = new(() => HfTokenizer.FromDirectory(QwenFolder.Value));
+    /// <summary>Resource name prefix of the embedded tokenizer files (see Sft.Training.csproj).</summary>
+    public const string ResourcePrefix = "Sft.Training/tokenizers/";
+    const string Prefix = ResourcePrefix;
 
-    /// <summary>A folder holding the Qwen2/Qwen3 byte-level BPE tokenizer (tokenizer.json + tokenizer_config.json
-    /// with its chat template), written once per process from the embedded copy.</summary>
-    public static string QwenDirectory => QwenFolder.Value;
+    public static IReadOnlyList<string> Names { get; } = typeof(BuiltInTokenizers).Assembly.GetManifestResourceNames()
+        .Where(n => n.StartsWith(Prefix, StringComparison.Ordinal))
+        .Select(n => n[Prefix.Length..].Split('/')[0]).Distinct().Order(StringComparer.Ordinal).ToList();
 
-    /// <summary>The Qwen tokenizer, loaded once per process.</summary>
+    static readonly Lazy<HfTokenizer> Qwen = new(() => Create("qwen"));
+
+    /// <summary>The Qwen2/Qwen3 byte-level BPE tokenizer (with its chat template), loaded once per process.</summary>
     public static HfTokenizer LoadQwen() => Qwen.Value;
 
-    static string Extract(string name)
+    /// <summary>A new instance of a built-in tokenizer (its own piece cache), by name.</summary>
+    public static HfTokenizer Create(string name)
     {
-        var folder = Path.Combine(Path.GetTempPath(), $"sft-tokenizers-{Environment.ProcessId}", name);
-        Directory.CreateDirectory(folder);
-        ModelPresets.WriteTokenizer(name, folder);
-        return folder;
+        var assembly = typeof(BuiltInTokenizers).Assembly;
+        using var json = assembly.GetManifestResourceStream($"{Prefix}{name}/tokenizer.json.gz")
+            ?? throw new ArgumentException($"No built-in tokenizer '{name}'. Built in: {string.Join(", ", Names)}.", nameof(name));
+        using var config = assembly.GetManifestResourceStream($"{Prefix}{name}/tokenizer_config.json");
+        return HfTokenizer.FromStreams(json, gzip: true, config, $"built-in tokenizer '{name}'");
     }
 }

@@ -18,7 +18,7 @@ public sealed record SpecialTokenIds(int Eos, int Pad, int? Bos, int? Unk, IRead
 /// pre-tokenizer pattern and each piece encoded by Microsoft.ML.Tokenizers' <see cref="BpeTokenizer"/> (merges), with
 /// the ids of frequent pieces kept in a bounded cache. Thread-safe.
 /// </summary>
-public sealed class HfTokenizer
+public sealed partial class HfTokenizer
 {
     const int MaxCachedPieces = 250_000, MaxCachedPieceLength = 48;
     readonly BpeTokenizer _bpe;
@@ -113,54 +113,6 @@ public sealed class HfTokenizer
 
     int RequireId(string token, string field) => TokenToId(token)
         ?? throw new InvalidDataException($"{Source}: {field} \"{token}\" is neither an added token nor in the vocabulary.");
-
-    // ---- loading ----
-
-    /// <summary>
-    /// A tokenizer folder: <c>tokenizer.json</c> (or <c>tokenizer.json.gz</c>) with <c>tokenizer_config.json</c> when
-    /// present; else <c>vocab.json</c> + <c>merges.txt</c> as a Qwen2Tokenizer with the config's special tokens.
-    /// </summary>
-    public static HfTokenizer FromDirectory(string directory)
-    {
-        if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"Tokenizer folder not found: {directory}");
-        var config = Path.Combine(directory, "tokenizer_config.json");
-        var configPath = File.Exists(config) ? config : null;
-        foreach (var name in new[] { "tokenizer.json", "tokenizer.json.gz" })
-        {
-            var path = Path.Combine(directory, name);
-            if (File.Exists(path)) return FromTokenizerJson(path, configPath);
-        }
-        var vocab = Path.Combine(directory, "vocab.json");
-        var merges = Path.Combine(directory, "merges.txt");
-        if (File.Exists(vocab) && File.Exists(merges))
-        {
-            var cfg = configPath is null ? TokenizerConfig.Empty : TokenizerConfig.Read(configPath);
-            var defaults = new Qwen2TokenizerOptions(vocab, merges);
-            return FromVocabAndMerges(defaults with
-            {
-                UnkToken = cfg.UnkToken ?? defaults.UnkToken, BosToken = cfg.BosToken,
-                EosToken = cfg.EosToken ?? defaults.EosToken, PadToken = cfg.PadToken ?? defaults.PadToken,
-                TokenizerConfigFile = configPath,
-            });
-        }
-        var found = Directory.EnumerateFileSystemEntries(directory).Select(Path.GetFileName).Order().Take(20);
-        throw new FileNotFoundException(
-            $"No tokenizer in {directory}: expected tokenizer.json (or tokenizer.json.gz), or vocab.json + merges.txt " +
-            $"(found: {string.Join(", ", found)}).");
-    }
-
-    public static HfTokenizer FromTokenizerJson(string tokenizerJsonPath, string? tokenizerConfigPath = null)
-    {
-        if (!File.Exists(tokenizerJsonPath)) throw new FileNotFoundException($"tokenizer.json not found: {tokenizerJsonPath}");
-        var config = tokenizerConfigPath is null ? TokenizerConfig.Empty : TokenizerConfig.Read(tokenizerConfigPath);
-        return new HfTokenizer(TokenizerJson.Read(tokenizerJsonPath), config);
-    }
-
-    public static HfTokenizer FromVocabAndMerges(Qwen2TokenizerOptions options)
-    {
-        var (model, config) = VocabMergesFiles.Read(options);
-        return new HfTokenizer(model, config);
-    }
 
     // ---- encoding ----
 

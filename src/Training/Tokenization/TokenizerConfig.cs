@@ -13,10 +13,13 @@ public sealed record TokenizerConfig(
 {
     public static TokenizerConfig Empty { get; } = new(null, null, null, null, null, null, null, []);
 
-    public static TokenizerConfig Read(string path)
+    public static TokenizerConfig Read(string path) => Read(File.ReadAllBytes(path), path);
+
+    /// <summary>Parses tokenizer_config.json bytes; <paramref name="path"/> names them in messages.</summary>
+    public static TokenizerConfig Read(byte[] json, string path)
     {
         JsonDocument doc;
-        try { doc = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { AllowTrailingCommas = true }); }
+        try { doc = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true }); }
         catch (JsonException e) { throw new InvalidDataException($"{path} is not valid JSON: {e.Message}"); }
         using (doc)
         {

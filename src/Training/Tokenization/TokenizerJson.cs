@@ -25,11 +25,17 @@ internal static class TokenizerJson
 
     public static TokenizerModel Read(string path)
     {
+        using var file = File.OpenRead(path);
+        return Read(file, path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase), path);
+    }
+
+    /// <summary>Reads tokenizer.json from a stream; <paramref name="path"/> names it in messages.</summary>
+    public static TokenizerModel Read(Stream input, bool gzip, string path)
+    {
         JsonDocument doc;
         try
         {
-            using var file = File.OpenRead(path);
-            using Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionMode.Decompress) : file;
+            using Stream stream = gzip ? new GZipStream(input, CompressionMode.Decompress, leaveOpen: true) : input;
             doc = JsonDocument.Parse(stream);
         }
         catch (JsonException e) { throw new InvalidDataException($"{path} is not valid JSON: {e.Message}"); }

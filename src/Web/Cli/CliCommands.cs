@@ -7,10 +7,12 @@ public static class CliCommands
 
     static readonly Dictionary<string, Command> Commands = new(StringComparer.Ordinal)
     {
+        ["tokenize"] = TokenizeCommand.RunAsync,
         ["score"] = ScoreCommand.RunAsync,
         ["create-model"] = CreateModelCommand.RunAsync,
         ["finetune"] = FinetuneCommand.RunAsync,
         [CheckConfigCommand.Name] = CheckConfigCommand.Run,
+        [CreateApiKeyCommand.Name] = CreateApiKeyCommand.RunAsync,
     };
 
     public static IReadOnlyCollection<string> Names => Commands.Keys;

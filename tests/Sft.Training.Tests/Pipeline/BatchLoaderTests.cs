@@ -15,9 +15,10 @@ public class BatchLoaderTests
     static long[] Flat(Batch b) => b.InputIds.data<long>().ToArray();
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void A_loader_started_at_a_saved_cursor_continues_with_exactly_the_next_batch(bool packing)
+    [InlineData(PackingStrategy.None)]
+    [InlineData(PackingStrategy.Pack)]
+    [InlineData(PackingStrategy.Truncate)]
+    public void A_loader_started_at_a_saved_cursor_continues_with_exactly_the_next_batch(PackingStrategy packing)
     {
         var options = new BatchingOptions(BatchSize: 3, SeqLength: 12, Packing: packing, Seed: 99);
         var first = new BatchLoader(Samples, options, Pad);
@@ -42,9 +43,9 @@ public class BatchLoaderTests
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Every_epoch_uses_each_sample_once_in_its_shuffled_order(bool packing)
+    [InlineData(PackingStrategy.None)]
+    [InlineData(PackingStrategy.Pack)]
+    public void Every_epoch_uses_each_sample_once_in_its_shuffled_order(PackingStrategy packing)
     {
         var options = new BatchingOptions(BatchSize: 4, SeqLength: 12, Packing: packing, Seed: 5);
         var loader = new BatchLoader(Samples, options, Pad);
@@ -73,6 +74,41 @@ public class BatchLoaderTests
     }
 
     [Fact]
+    public void Truncate_packing_fills_every_row_but_the_last_and_uses_every_token_once_per_epoch()
+    {
+        var options = new BatchingOptions(BatchSize: 3, SeqLength: 8, Packing: PackingStrategy.Truncate, Seed: 3);
+        var loader = new BatchLoader(Samples, options, Pad);
+        var tokens = new List<long>();
+        var batches = 0;
+        do
+        {
+            using var b = loader.Next();
+            batches++;
+            var mask = b.AttentionMask.data<long>().ToArray();
+            var ids = b.InputIds.data<long>().ToArray();
+            tokens.AddRange(ids.Where((_, t) => mask[t] == 1));
+            if (loader.Cursor.Index < Samples.Count) Assert.Equal(3 * 8, mask.Sum());
+        } while (loader.Cursor.Index < Samples.Count);
+        Assert.Equal(loader.OrderOf(0).SelectMany(i => Samples[i].InputIds.Select(x => (long)x)), tokens);
+        Assert.Equal(loader.BatchesInEpoch(0), batches);
+    }
+
+    [Fact]
+    public void Drop_remainder_ends_each_epoch_at_the_last_full_batch()
+    {
+        var loader = new BatchLoader(Samples, new BatchingOptions(BatchSize: 5, SeqLength: 12, Seed: 1, DropRemainder: true), Pad);
+        Assert.Equal(4, loader.BatchesInEpoch(0));   // 23 samples: 4 batches of 5, 3 left over
+        for (var b = 0; b < 8; b++)
+        {
+            using var batch = loader.Next();
+            Assert.Equal(5, batch.SampleCount);
+        }
+        Assert.Equal(new DataCursor(1, 20), loader.Cursor);
+        using (loader.Next()) Assert.Equal(new DataCursor(2, 5), loader.Cursor);
+        Assert.Throws<ArgumentException>(() => new BatchLoader(Samples.Take(3).ToList(), new BatchingOptions(5, 12, DropRemainder: true), Pad));
+    }
+
+    [Fact]
     public void Without_shuffle_the_order_is_the_dataset_order()
     {
         var loader = new BatchLoader(Samples, new BatchingOptions(BatchSize: 2, SeqLength: 12, Shuffle: false), Pad);
@@ -85,9 +121,10 @@ public class BatchLoaderTests
     public void Bad_setups_are_refused_with_the_reason()
     {
         Assert.Throws<ArgumentException>(() => new BatchLoader([], new BatchingOptions(2, 8), Pad));
-        var e = Assert.Throws<ArgumentException>(() => new BatchLoader(Samples, new BatchingOptions(2, 4, Packing: true), Pad));
+        var e = Assert.Throws<ArgumentException>(() => new BatchLoader(Samples, new BatchingOptions(2, 4, Packing: PackingStrategy.Pack), Pad));
         Assert.Contains("seq_length 4", e.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => new BatchLoader(Samples, new BatchingOptions(2, 8), Pad, new DataCursor(0, 99)));
         Assert.Throws<ArgumentOutOfRangeException>(() => new BatchingOptions(0, 8));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new BatchLoader(Samples, new BatchingOptions(2, 8), Pad, new DataCursor(0, 3, 1)));
     }
 }

@@ -45,12 +45,12 @@ public class PackedLossTests
         var data = TokenizedDataset.Prepare(DemoRows.AlpacaEnglish.Take(8).ToList(), encoder, new SequenceLimit(48));
         var samples = data.Samples;
         Assert.Equal(8, samples.Count);
-        var rows = Packer.NextRows(Enumerable.Range(0, samples.Count).ToArray(), 0, i => samples[i].Length, seqLength: 160, rowCount: 8).Rows;
+        var rows = Packer.NextRows(Enumerable.Range(0, samples.Count).ToArray(), 0, 0, i => samples[i].Length, seqLength: 160, rowCount: 8, PackingStrategy.Pack).Rows;
         Assert.True(rows.Count < samples.Count && rows.Any(r => r.Count > 1), "several samples share a row");
 
         using var model = TinyModel();
         using var unpacked = BatchCollator.Pad(samples, BuiltInTokenizers.LoadQwen().Special.Pad);
-        using var packed = BatchCollator.Pack(rows.Select(r => (IReadOnlyList<EncodedSample>)r.Select(i => samples[i]).ToList()).ToList(),
+        using var packed = BatchCollator.Pack(rows.Select(r => (IReadOnlyList<EncodedSample>)r.Select(p => samples[p.Sample]).ToList()).ToList(),
             BuiltInTokenizers.LoadQwen().Special.Pad);
 
         var (lossA, countA, gradA) = LossAndGrad(model, unpacked);

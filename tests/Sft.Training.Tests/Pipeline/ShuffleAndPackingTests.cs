@@ -31,19 +31,36 @@ public class ShuffleAndPackingTests
     public void Packing_is_greedy_in_order_like_the_origin_handler()
     {
         int[] lengths = [5, 4, 3, 6, 2, 8];
-        var (rows, consumed) = Packer.NextRows(Enumerable.Range(0, 6).ToArray(), 0, i => lengths[i], seqLength: 8, rowCount: 10);
-        Assert.Equal(6, consumed);
-        Assert.Equal([[0], [1, 2], [3, 4], [5]], rows);
+        var order = Enumerable.Range(0, 6).ToArray();
+        var (rows, index, offset) = Packer.NextRows(order, 0, 0, i => lengths[i], seqLength: 8, rowCount: 10, PackingStrategy.Pack);
+        Assert.Equal((6, 0), (index, offset));
+        Assert.Equal([[0], [1, 2], [3, 4], [5]], rows.Select(r => r.Select(p => p.Sample).ToArray()).ToArray());
+        Assert.All(rows.SelectMany(r => r), p => Assert.Equal((0, lengths[p.Sample]), (p.Start, p.Length)));
 
-        (rows, consumed) = Packer.NextRows(Enumerable.Range(0, 6).ToArray(), 1, i => lengths[i], seqLength: 8, rowCount: 2);
-        Assert.Equal([[1, 2], [3, 4]], rows);
-        Assert.Equal(4, consumed);
+        (rows, index, _) = Packer.NextRows(order, 1, 0, i => lengths[i], seqLength: 8, rowCount: 2, PackingStrategy.Pack);
+        Assert.Equal([[1, 2], [3, 4]], rows.Select(r => r.Select(p => p.Sample).ToArray()).ToArray());
+        Assert.Equal(5, index);
+    }
+
+    [Fact]
+    public void Truncate_packing_cuts_the_stream_every_seq_length_tokens()
+    {
+        int[] lengths = [5, 4, 3, 6, 2];
+        var order = Enumerable.Range(0, 5).ToArray();
+        var (rows, index, offset) = Packer.NextRows(order, 0, 0, i => lengths[i], seqLength: 8, rowCount: 2, PackingStrategy.Truncate);
+        Assert.Equal(
+            [[new PackedPiece(0, 0, 5), new PackedPiece(1, 0, 3)], [new PackedPiece(1, 3, 1), new PackedPiece(2, 0, 3), new PackedPiece(3, 0, 4)]],
+            rows);
+        Assert.Equal((3, 4), (index, offset));
+        (rows, index, offset) = Packer.NextRows(order, index, offset, i => lengths[i], seqLength: 8, rowCount: 2, PackingStrategy.Truncate);
+        Assert.Equal([[new PackedPiece(3, 4, 2), new PackedPiece(4, 0, 2)]], rows);
+        Assert.Equal((5, 0), (index, offset));
     }
 
     [Fact]
     public void Packing_refuses_a_sample_longer_than_the_row()
     {
-        var e = Assert.Throws<InvalidOperationException>(() => Packer.NextRows([0], 0, _ => 9, seqLength: 8, rowCount: 1));
+        var e = Assert.Throws<InvalidOperationException>(() => Packer.NextRows([0], 0, 0, _ => 9, seqLength: 8, rowCount: 1, PackingStrategy.Pack));
         Assert.Contains("seq_length 8", e.Message);
     }
 }

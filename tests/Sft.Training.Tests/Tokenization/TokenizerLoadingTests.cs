@@ -7,6 +7,8 @@ public class TokenizerLoadingTests
 {
     static readonly HfTokenizer Qwen = BuiltInTokenizers.LoadQwen();
     static string VocabMerges(string file) => Path.Combine(TestAssets.Root, "tokenizers", "qwen_vocab_merges", file);
+    /// <summary>The repository's copy of the built-in tokenizer: tokenizer.json.gz + tokenizer_config.json.</summary>
+    static readonly string QwenFolder = Path.GetFullPath(Path.Combine(TestAssets.Root, "..", "..", "src", "Training", "Assets", "tokenizers", "qwen"));
 
     [Fact]
     public void Qwen_special_ids_come_from_tokenizer_config()
@@ -26,7 +28,7 @@ public class TokenizerLoadingTests
     {
         var tokenizer = HfTokenizer.FromVocabAndMerges(new Qwen2TokenizerOptions(
             VocabMerges("vocab.json.gz"), VocabMerges("merges.txt.gz"),
-            TokenizerConfigFile: Path.Combine(BuiltInTokenizers.QwenDirectory, "tokenizer_config.json")));
+            TokenizerConfigFile: Path.Combine(QwenFolder, "tokenizer_config.json")));
         foreach (var c in QwenReference.Encodes) Assert.Equal(c.Ids, tokenizer.Encode(c.Text));
         Assert.Equal(Qwen.VocabSize, tokenizer.VocabSize);
     }
@@ -57,10 +59,28 @@ public class TokenizerLoadingTests
             using var output = File.Create(dir[plain]);
             input.CopyTo(output);
         }
-        File.Copy(Path.Combine(BuiltInTokenizers.QwenDirectory, "tokenizer_config.json"), dir["tokenizer_config.json"]);
+        File.Copy(Path.Combine(QwenFolder, "tokenizer_config.json"), dir["tokenizer_config.json"]);
         var tokenizer = HfTokenizer.FromDirectory(dir.Path);
         Assert.Equal(151645, tokenizer.Special.Eos);
         Assert.Equal([151667, 87, 151668], tokenizer.Encode("<think>x</think>"));
+    }
+
+    [Fact]
+    public void A_folder_with_a_gzipped_tokenizer_json_loads_like_the_built_in_one()
+    {
+        var tokenizer = HfTokenizer.FromDirectory(QwenFolder);
+        Assert.Equal(Qwen.Special, tokenizer.Special with { StopIds = Qwen.Special.StopIds });
+        Assert.Equal(Qwen.Special.StopIds, tokenizer.Special.StopIds);
+        Assert.Equal(Qwen.ChatTemplate, tokenizer.ChatTemplate);
+        foreach (var c in QwenReference.Encodes.Take(500)) Assert.Equal(c.Ids, tokenizer.Encode(c.Text));
+    }
+
+    [Fact]
+    public void Built_in_tokenizers_are_listed_and_an_unknown_name_lists_them()
+    {
+        Assert.Equal(["qwen"], BuiltInTokenizers.Names);
+        var e = Assert.Throws<ArgumentException>(() => BuiltInTokenizers.Create("gpt2"));
+        Assert.Contains("qwen", e.Message);
     }
 
     [Fact]

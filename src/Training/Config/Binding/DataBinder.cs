@@ -92,10 +92,6 @@ public static partial class DataBinder
                 "add '- type: PackingHandler' after the instruct handler (as MindFormers requires).");
         if (handlers.Packing is not null && packingKey is not null && handlers.PackStrategyExplicit is false)
             packing = packingKey == "truncate" ? PackingMode.Truncate : PackingMode.Pack;
-        if (packing == PackingMode.Truncate)
-            ctx.Issues.Error(loader.KeyPath("packing"), loader.PositionOf("packing"),
-                "pack_strategy truncate (concatenate everything and cut at seq_length, splitting samples across rows) is not supported.",
-                "use pack: whole samples are packed up to seq_length and never attend to each other.");
 
         if (source is null) return new DataBlock(null, handlers.Tokenizer, handlers.SeqLength, handlers.SeqLengthAt ?? loader.Position);
 

@@ -33,7 +33,7 @@ public static class PromptTemplates
     public static IReadOnlyCollection<string> Names => All.Select(t => t.Name).ToArray();
 
     public static PromptTemplate Get(string name) => ByName.TryGetValue(name.Trim(), out var t) ? t
-        : throw new ArgumentException($"Unknown prompt template '{name}'. Known templates: {string.Join(", ", Names)} (also qwen2.5 = qwen).", nameof(name));
+        : throw new ArgumentException($"Unknown prompt template '{name}'. Known templates: {string.Join(", ", Names)} (also qwen2.5 = qwen).");
 
     /// <summary>The template a Jinja chat template corresponds to, or null when it is none of the known families.</summary>
     public static PromptTemplate? Detect(string? chatTemplate)
