@@ -21,6 +21,8 @@ public sealed record ModelSaveOptions
     public long MaxShardBytes { get; init; } = SafeTensorsWriter.DefaultMaxShardBytes;
     /// <summary>A folder whose tokenizer files are copied in (usually the base model's).</summary>
     public string? TokenizerFrom { get; init; }
+    /// <summary>Writes more files (a bundled tokenizer, say) into the folder before it is renamed into place.</summary>
+    public Action<string>? AlsoWrite { get; init; }
 }
 
 /// <summary>
@@ -145,6 +147,7 @@ public static class HfModelFolder
             File.WriteAllText(Path.Combine(temporary, GenerationConfig.FileName), model.Generation.ToJson());
             SafeTensorsWriter.SaveWeights(temporary, tensors, options.MaxShardBytes);
             if (options.TokenizerFrom is { } from) CopyTokenizerFiles(from, temporary);
+            options.AlsoWrite?.Invoke(temporary);
         });
     }
 

@@ -7,6 +7,9 @@ public static class CliCommands
 
     static readonly Dictionary<string, Command> Commands = new(StringComparer.Ordinal)
     {
+        ["score"] = ScoreCommand.RunAsync,
+        ["create-model"] = CreateModelCommand.RunAsync,
+        [CheckConfigCommand.Name] = CheckConfigCommand.Run,
     };
 
     public static IReadOnlyCollection<string> Names => Commands.Keys;

@@ -118,12 +118,16 @@ public class HfModelFolderTests
         Assert.DoesNotContain(Directory.GetFiles(dir["out"]), f => f.EndsWith(".tmp", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public void Bf16_storage_loads_into_fp32_compute()
+    [Theory]
+    [InlineData(ScalarType.BFloat16, "BF16")]
+    [InlineData(ScalarType.Float16, "F16")]
+    public void Half_precision_storage_loads_into_fp32_compute(ScalarType storage, string dtypeName)
     {
         using var dir = new TempDir();
-        using var bf16 = HfModelFolder.Load(Fixture("llama"), new ModelLoadOptions { Dtype = ScalarType.BFloat16 });
+        using var bf16 = HfModelFolder.Load(Fixture("llama"), new ModelLoadOptions { Dtype = storage });
         HfModelFolder.Save(bf16, dir["out"]);
+        using (var file = SafeTensorsFile.Open(dir["out/model.safetensors"]))
+            Assert.All(file.Tensors.Values, t => Assert.Equal(dtypeName, t.Dtype));
         using var fp32 = HfModelFolder.Load(dir["out"], new ModelLoadOptions { Dtype = ScalarType.Float32 });
         Assert.Equal(ScalarType.Float32, fp32.Dtype);
         var expected = bf16.state_dict();

@@ -86,6 +86,19 @@ public class DecoderBehaviourTests
     }
 
     [Fact]
+    public void Converting_with_to_equals_loading_in_that_dtype()
+    {
+        using var converted = Load("llama");
+        converted.to(ScalarType.BFloat16);
+        using var loaded = Load("llama", ScalarType.BFloat16);
+        Assert.All(converted.parameters(), p => Assert.Equal(ScalarType.BFloat16, p.dtype));
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var ids = Ids(5, 17, 99, 250, 3, 42);
+        Assert.True(converted.forward(ids).equal(loaded.forward(ids)).all().item<bool>(), "RoPE tables must stay fp32 and follow the module");
+    }
+
+    [Fact]
     public void Training_steps_do_not_leak_tensors()
     {
         using var model = Load("llama");
