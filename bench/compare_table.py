@@ -35,7 +35,7 @@ def main(path):
             f"{e['peak_rss_mb']:.0f} / {p['peak_rss_mb']:.0f}" if p else f"{e['peak_rss_mb']:.0f}",
             f"{e['peak_above_baseline_mb']:.0f}",
             f"{model['total_mb']:.0f} (w {model['weights_mb']:.0f} g {model['grads_mb']:.0f} "
-            f"o {model['optimizer_mb']:.0f} a {model['activations_mb']:.0f})",
+            f"o {model['optimizer_mb'] + model['master_weights_mb']:.0f} a {model['activations_mb']:.0f})",
         ))
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     for n, line in enumerate(lines):

@@ -178,8 +178,8 @@ class Qwen2ForCausalLM(nn.Module):
                 elif isinstance(m, RMSNorm):
                     m.weight.fill_(1.0)
 
-    def loss(self, ids, labels):  # transformers' ForCausalLMLoss: fp32 logits of every position
-        logits = self.lm_head(self.model(ids)).float()
+    def loss(self, hidden, labels):  # transformers' ForCausalLMLoss: fp32 logits of every position
+        logits = self.lm_head(hidden).float()
         labels = F.pad(labels, (0, 1), value=-100)[..., 1:]
         return F.cross_entropy(logits.view(-1, self.c.vocab), labels.reshape(-1), ignore_index=-100)
 
@@ -270,18 +270,29 @@ def step(args):
     optimizer = torch.optim.AdamW(adamw_groups(model), lr=1e-4)
     generator = torch.Generator().manual_seed(args.seed)
 
-    times, losses = [], []
+    times, cpu_times, losses, phases = [], [], [], {}
+    trainable = [p for p in model.parameters() if p.requires_grad]
     for i in range(args.warmup + args.steps):
         ids = torch.randint(0, c.vocab, (args.batch, args.seq), generator=generator)
-        start = time.perf_counter()
-        loss = model.loss(ids, ids)
+        cpu = time.process_time()
+        laps = [time.perf_counter()]
+        hidden = model.model(ids)
+        laps.append(time.perf_counter())
+        loss = model.loss(hidden, ids)
+        laps.append(time.perf_counter())
         loss.backward()
-        torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
+        laps.append(time.perf_counter())
+        torch.nn.utils.clip_grad_norm_(trainable, 1.0)
+        laps.append(time.perf_counter())
         optimizer.step()
         optimizer.zero_grad()
         value = loss.item()
+        laps.append(time.perf_counter())
         if i >= args.warmup:
-            times.append((time.perf_counter() - start) * 1000)
+            times.append((laps[-1] - laps[0]) * 1000)
+            cpu_times.append((time.process_time() - cpu) * 1000)
+            for name, a, b in zip(("forward", "loss", "backward", "clip", "optimizer"), laps, laps[1:]):
+                phases.setdefault(name, []).append((b - a) * 1000)
         losses.append(value)
 
     lora = args.mode == "lora"
@@ -300,11 +311,12 @@ def step(args):
         "threads": torch.get_num_threads(), "recompute_layers": 0, "params_total": total + adapters,
         "params_trained": trained, "params_matmul": matmul_params, "tokens_per_step": tokens,
         "flops_per_token": flops_per_token, "step_ms_median": round(median, 1), "step_ms_min": round(min(times), 1),
-        "step_ms_max": round(max(times), 1), "tokens_per_s": round(tokens_per_s, 1), "achieved_gflops": round(achieved, 1),
+        "step_ms_max": round(max(times), 1), "cpu_ms_median": round(statistics.median(cpu_times), 1), "tokens_per_s": round(tokens_per_s, 1), "achieved_gflops": round(achieved, 1),
         "peak_gflops": round(peak, 1), "peak_source": peak_source, "mfu": round(achieved / peak, 4),
         "baseline_rss_mb": round(baseline, 1), "peak_rss_mb": round(peak_rss, 1),
         "peak_above_baseline_mb": round(peak_rss - baseline, 1), "memory_model": None, "memory_model_total_mb": None,
         "loss_first": round(losses[0], 4), "loss_last": round(losses[-1], 4),
+        "phase_ms_median": {name: round(statistics.median(v), 1) for name, v in phases.items()},
         "torch_version": torch.__version__,
     }), flush=True)
 

@@ -28,12 +28,4 @@ public static class BenchModels
     }
 
     public static LoraSettings Lora(int rank) => new(rank, 2.0 * rank, 0.0, new LoraTargets(LoraTargetNames), UseRsLora: false);
-
-    /// <summary>lora_A [r, in] + lora_B [out, r] over every adapted projection of every layer.</summary>
-    public static long AdapterParameters(ModelConfig c, int rank)
-    {
-        long h = c.HiddenSize, q = c.NumAttentionHeads * c.HeadDim, kv = c.NumKeyValueHeads * c.HeadDim, i = c.IntermediateSize;
-        var perLayer = (h + q) + 2 * (h + kv) + (q + h) + 2 * (h + i) + (i + h);
-        return c.NumHiddenLayers * rank * perLayer;
-    }
 }

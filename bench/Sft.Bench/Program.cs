@@ -7,6 +7,7 @@ try
     {
         "matmul" => MatmulPeak.Run(BenchOptions.Parse(args[1..], MatmulPeak.Defaults)),
         "step" => StepBench.Run(BenchOptions.Parse(args[1..], StepBench.Defaults)),
+        "attention" => AttentionBench.Run(BenchOptions.Parse(args[1..], AttentionBench.Defaults)),
         _ => Usage(),
     };
 }
@@ -23,6 +24,7 @@ static int Usage()
                sft-bench step --model 50m|150m|qwen2.5-0.5b --mode full|lora --dtype fp32|bf16
                               [--seq 512] [--batch 1] [--steps 3] [--warmup 1] [--threads T]
                               [--recompute LAYERS] [--lora-rank 16] [--peak-gflops G]
+               sft-bench attention [--model 150m] [--dtype fp32] [--seq 512] [--batch 1] [--repeats 7] [--threads T]
         """);
     return 2;
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Sft.Training.Config.Memory;
 using Sft.Training.Engine;
 using Sft.Training.Lora;
 using Sft.Training.Models;
@@ -9,7 +10,8 @@ namespace Sft.Bench;
 /// <summary>
 /// Times the training step the trainer runs (forward, causal-LM loss, backward, global-norm clip,
 /// AdamW, zero grads) on synthetic token batches, and prints tokens/s, the median step time, peak
-/// RSS beside the computed memory model, and MFU against a measured matmul peak.
+/// RSS beside the engine's own memory estimate (<see cref="MemoryEstimator"/>), and MFU against a
+/// measured matmul peak.
 /// </summary>
 public static class StepBench
 {
@@ -23,9 +25,10 @@ public static class StepBench
     public sealed record Result(
         string Kind, string Impl, string Model, string Mode, string Dtype, int Seq, int Batch, int Steps, int Warmup,
         int Threads, int RecomputeLayers, long ParamsTotal, long ParamsTrained, long ParamsMatmul, long TokensPerStep,
-        double FlopsPerToken, double StepMsMedian, double StepMsMin, double StepMsMax, double TokensPerS,
+        double FlopsPerToken, double StepMsMedian, double StepMsMin, double StepMsMax, double CpuMsMedian, double TokensPerS,
         double AchievedGflops, double PeakGflops, string PeakSource, double Mfu, double BaselineRssMb, double PeakRssMb,
-        double PeakAboveBaselineMb, MemoryModel MemoryModel, double MemoryModelTotalMb, double LossFirst, double LossLast);
+        double PeakAboveBaselineMb, MemoryFigures MemoryModel, double MemoryModelTotalMb, double LossFirst, double LossLast,
+        IReadOnlyDictionary<string, double> PhaseMsMedian);
 
     public static int Run(BenchOptions o)
     {
@@ -40,7 +43,7 @@ public static class StepBench
         peak ??= MatmulPeak.Measure(dtype, 2048, 3);
 
         var config = BenchModels.Load(modelName);
-        var baselineRss = ProcessMemory.RssMb();
+        var baselineRss = Mb(MemorySnapshot.OfProcess().ProcessRss);
         manual_seed(seed);
         using var model = new CausalLM(config, CPU, dtype);
         ModelInit.Initialize(model, seed);
@@ -51,46 +54,85 @@ public static class StepBench
 
         var generator = new Generator((ulong)seed, CPU);
         var times = new List<double>();
+        var cpuTimes = new List<double>();
         var losses = new List<double>();
+        var phases = new PhaseTimes();
         for (var step = 0; step < warmup + steps; step++)
         {
             using var ids = randint(0, config.VocabSize, [batch, seq], ScalarType.Int64, CPU, generator: generator);
+            var cpu = Environment.CpuUsage.TotalTime;
             var clock = Stopwatch.StartNew();
-            var loss = TrainingStep(model, optimizer, ids);
-            if (step >= warmup) times.Add(clock.Elapsed.TotalMilliseconds);
+            var loss = TrainingStep(model, optimizer, ids, step >= warmup ? phases : null);
+            if (step >= warmup)
+            {
+                times.Add(clock.Elapsed.TotalMilliseconds);
+                cpuTimes.Add((Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds);
+            }
             losses.Add(loss);
         }
 
-        var adapters = lora ? BenchModels.AdapterParameters(config, rank) : 0;
+        var estimate = MemoryEstimator.Estimate(config, new MemoryInputs(dtype, batch, seq, lora ? BenchModels.Lora(rank) : null, recompute, MaterializedAttention: false));
+        var adapters = lora ? estimate.TrainableParameters : 0;
         var tokens = (long)batch * seq;
         var flopsPerToken = FlopsModel.PerToken(config, seq, lora, adapters);
         var median = Median(times);
         var tokensPerS = tokens / (median / 1000);
         var achieved = flopsPerToken * tokensPerS / 1e9;
-        var memory = MemoryModel.Estimate(config, dtype, lora, adapters, rank, batch, seq, recompute);
-        var peakRss = ProcessMemory.PeakRssMb();
+        var memory = MemoryFigures.Of(estimate);
+        var peakRss = Mb(MemorySnapshot.OfProcess().ProcessPeakRss);
         Json.Print(new Result("step", "engine", modelName, lora ? "lora" : "full", DtypeOption.Name(dtype), seq, batch, steps, warmup,
-            get_num_threads(), recompute, config.ParameterCount() + adapters, lora ? adapters : config.ParameterCount(),
+            get_num_threads(), recompute, estimate.TotalParameters, estimate.TrainableParameters,
             FlopsModel.MatmulParameters(config), tokens, flopsPerToken, Math.Round(median, 1), Math.Round(times.Min(), 1),
-            Math.Round(times.Max(), 1), Math.Round(tokensPerS, 1), Math.Round(achieved, 1), Math.Round(peak.Value, 1), peakSource,
+            Math.Round(times.Max(), 1), Math.Round(Median(cpuTimes), 1), Math.Round(tokensPerS, 1), Math.Round(achieved, 1), Math.Round(peak.Value, 1), peakSource,
             Math.Round(achieved / peak.Value, 4), Math.Round(baselineRss, 1), Math.Round(peakRss, 1), Math.Round(peakRss - baselineRss, 1),
-            memory, Math.Round(memory.TotalMb, 1), Math.Round(losses[0], 4), Math.Round(losses[^1], 4)));
+            memory, Math.Round(memory.TotalMb, 1), Math.Round(losses[0], 4), Math.Round(losses[^1], 4), phases.Medians()));
         return 0;
     }
 
     /// <summary>One optimisation step as the trainer's loop runs it; returns the mean loss.</summary>
-    static float TrainingStep(CausalLM model, AdamWOptimizer optimizer, Tensor ids)
+    static float TrainingStep(CausalLM model, AdamWOptimizer optimizer, Tensor ids, PhaseTimes? phases)
     {
         using var scope = NewDisposeScope();
+        var clock = Stopwatch.StartNew();
         var hidden = model.ForwardHidden(ids);                    // [B, T, H]
+        phases?.Lap("forward", clock);
         var loss = CausalLmLoss.Compute(model, hidden, ids);     // labels = input ids, shifted inside
         var mean = loss.Sum / loss.Count;
+        phases?.Lap("loss", clock);
         mean.backward();
+        phases?.Lap("backward", clock);
         GradientClipping.ClipByGlobalNorm(optimizer.Parameters, 1.0);
+        phases?.Lap("clip", clock);
         optimizer.Step();
         optimizer.ZeroGrad();
-        return mean.item<float>();
+        var value = mean.item<float>();
+        phases?.Lap("optimizer", clock);
+        return value;
     }
+
+    /// <summary>Milliseconds per phase of the step, one list per phase name.</summary>
+    sealed class PhaseTimes
+    {
+        readonly Dictionary<string, List<double>> _laps = [];
+
+        public void Lap(string phase, Stopwatch clock)
+        {
+            if (!_laps.TryGetValue(phase, out var list)) _laps[phase] = list = [];
+            list.Add(clock.Elapsed.TotalMilliseconds);
+            clock.Restart();
+        }
+
+        public IReadOnlyDictionary<string, double> Medians() => _laps.ToDictionary(p => p.Key, p => Math.Round(Median(p.Value), 1));
+    }
+
+    /// <summary>The shared training-memory estimate (Sft.Training.Config.Memory), in MB per component.</summary>
+    public sealed record MemoryFigures(double WeightsMb, double MasterWeightsMb, double GradsMb, double OptimizerMb, double ActivationsMb, double TotalMb)
+    {
+        public static MemoryFigures Of(MemoryEstimate e) => new(Mb(e.WeightBytes), Mb(e.MasterWeightBytes), Mb(e.GradientBytes),
+            Mb(e.OptimizerBytes), Mb(e.ActivationBytes), Mb(e.TotalBytes));
+    }
+
+    static double Mb(long bytes) => Math.Round(bytes / (1024.0 * 1024.0), 1);
 
     static double Median(List<double> values)
     {
