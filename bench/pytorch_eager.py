@@ -15,6 +15,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import statistics
 import sys
 import time
@@ -270,11 +271,12 @@ def step(args):
     optimizer = torch.optim.AdamW(adamw_groups(model), lr=1e-4)
     generator = torch.Generator().manual_seed(args.seed)
 
-    times, cpu_times, losses, phases = [], [], [], {}
+    times, cpu_times, faults, losses, phases = [], [], [], [], {}
     trainable = [p for p in model.parameters() if p.requires_grad]
     for i in range(args.warmup + args.steps):
         ids = torch.randint(0, c.vocab, (args.batch, args.seq), generator=generator)
         cpu = time.process_time()
+        faulted = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         laps = [time.perf_counter()]
         hidden = model.model(ids)
         laps.append(time.perf_counter())
@@ -291,6 +293,7 @@ def step(args):
         if i >= args.warmup:
             times.append((laps[-1] - laps[0]) * 1000)
             cpu_times.append((time.process_time() - cpu) * 1000)
+            faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faulted)
             for name, a, b in zip(("forward", "loss", "backward", "clip", "optimizer"), laps, laps[1:]):
                 phases.setdefault(name, []).append((b - a) * 1000)
         losses.append(value)
@@ -311,7 +314,8 @@ def step(args):
         "threads": torch.get_num_threads(), "recompute_layers": 0, "params_total": total + adapters,
         "params_trained": trained, "params_matmul": matmul_params, "tokens_per_step": tokens,
         "flops_per_token": flops_per_token, "step_ms_median": round(median, 1), "step_ms_min": round(min(times), 1),
-        "step_ms_max": round(max(times), 1), "cpu_ms_median": round(statistics.median(cpu_times), 1), "tokens_per_s": round(tokens_per_s, 1), "achieved_gflops": round(achieved, 1),
+        "step_ms_max": round(max(times), 1), "cpu_ms_median": round(statistics.median(cpu_times), 1),
+        "minor_faults_median": int(statistics.median(faults)), "tokens_per_s": round(tokens_per_s, 1), "achieved_gflops": round(achieved, 1),
         "peak_gflops": round(peak, 1), "peak_source": peak_source, "mfu": round(achieved / peak, 4),
         "baseline_rss_mb": round(baseline, 1), "peak_rss_mb": round(peak_rss, 1),
         "peak_above_baseline_mb": round(peak_rss - baseline, 1), "memory_model": None, "memory_model_total_mb": None,

@@ -25,7 +25,7 @@ public static class StepBench
     public sealed record Result(
         string Kind, string Impl, string Model, string Mode, string Dtype, int Seq, int Batch, int Steps, int Warmup,
         int Threads, int RecomputeLayers, long ParamsTotal, long ParamsTrained, long ParamsMatmul, long TokensPerStep,
-        double FlopsPerToken, double StepMsMedian, double StepMsMin, double StepMsMax, double CpuMsMedian, double TokensPerS,
+        double FlopsPerToken, double StepMsMedian, double StepMsMin, double StepMsMax, double CpuMsMedian, long MinorFaultsMedian, double TokensPerS,
         double AchievedGflops, double PeakGflops, string PeakSource, double Mfu, double BaselineRssMb, double PeakRssMb,
         double PeakAboveBaselineMb, MemoryFigures MemoryModel, double MemoryModelTotalMb, double LossFirst, double LossLast,
         IReadOnlyDictionary<string, double> PhaseMsMedian);
@@ -55,18 +55,21 @@ public static class StepBench
         var generator = new Generator((ulong)seed, CPU);
         var times = new List<double>();
         var cpuTimes = new List<double>();
+        var faults = new List<double>();
         var losses = new List<double>();
         var phases = new PhaseTimes();
         for (var step = 0; step < warmup + steps; step++)
         {
             using var ids = randint(0, config.VocabSize, [batch, seq], ScalarType.Int64, CPU, generator: generator);
             var cpu = Environment.CpuUsage.TotalTime;
+            var faulted = PageFaults.Minor();
             var clock = Stopwatch.StartNew();
             var loss = TrainingStep(model, optimizer, ids, step >= warmup ? phases : null);
             if (step >= warmup)
             {
                 times.Add(clock.Elapsed.TotalMilliseconds);
                 cpuTimes.Add((Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds);
+                faults.Add(PageFaults.Minor() - faulted);
             }
             losses.Add(loss);
         }
@@ -83,7 +86,7 @@ public static class StepBench
         Json.Print(new Result("step", "engine", modelName, lora ? "lora" : "full", DtypeOption.Name(dtype), seq, batch, steps, warmup,
             get_num_threads(), recompute, estimate.TotalParameters, estimate.TrainableParameters,
             FlopsModel.MatmulParameters(config), tokens, flopsPerToken, Math.Round(median, 1), Math.Round(times.Min(), 1),
-            Math.Round(times.Max(), 1), Math.Round(Median(cpuTimes), 1), Math.Round(tokensPerS, 1), Math.Round(achieved, 1), Math.Round(peak.Value, 1), peakSource,
+            Math.Round(times.Max(), 1), Math.Round(Median(cpuTimes), 1), (long)Median(faults), Math.Round(tokensPerS, 1), Math.Round(achieved, 1), Math.Round(peak.Value, 1), peakSource,
             Math.Round(achieved / peak.Value, 4), Math.Round(baselineRss, 1), Math.Round(peakRss, 1), Math.Round(peakRss - baselineRss, 1),
             memory, Math.Round(memory.TotalMb, 1), Math.Round(losses[0], 4), Math.Round(losses[^1], 4), phases.Medians()));
         return 0;
