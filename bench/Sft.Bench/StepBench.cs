@@ -19,7 +19,7 @@ public static class StepBench
     {
         ["model"] = "", ["mode"] = "full", ["dtype"] = "fp32", ["seq"] = "512", ["batch"] = "1",
         ["steps"] = "3", ["warmup"] = "1", ["threads"] = "0", ["recompute"] = "0", ["lora-rank"] = "16",
-        ["peak-gflops"] = "", ["seed"] = "0",
+        ["peak-gflops"] = "", ["seed"] = "0", ["adamw"] = "fused", ["zero-grad"] = "none",
     };
 
     public sealed record Result(
@@ -37,6 +37,8 @@ public static class StepBench
         var dtype = DtypeOption.Parse(o.String("dtype"));
         int seq = o.Int("seq", 2), batch = o.Int("batch", 1), steps = o.Int("steps", 1), warmup = o.Int("warmup", 0);
         int recompute = o.Int("recompute", 0), rank = o.Int("lora-rank", 1), seed = o.Int("seed", 0);
+        var fusedAdamW = o.Choice("adamw", "fused", "tensor") == "fused";
+        var dropGrads = o.Choice("zero-grad", "none", "zero") == "none";
         set_num_threads(o.Threads());
         var peak = o.OptionalDouble("peak-gflops");
         var peakSource = peak is null ? "measured in-process (2048, best of 3)" : "--peak-gflops";
@@ -50,7 +52,10 @@ public static class StepBench
         if (lora) LoraInjector.Inject(model, BenchModels.Lora(rank));
         model.model.RecomputeLayers = recompute;
         model.train();
-        using var optimizer = new AdamWOptimizer(model.named_parameters().Select(p => (p.name, p.parameter)), new AdamWOptions(LearningRate: 1e-4));
+        using var optimizer = new AdamWOptimizer(model.named_parameters().Select(p => (p.name, p.parameter)), new AdamWOptions(LearningRate: 1e-4))
+        {
+            FusedCpuKernel = fusedAdamW,
+        };
 
         var generator = new Generator((ulong)seed, CPU);
         var times = new List<double>();
@@ -64,7 +69,7 @@ public static class StepBench
             var cpu = Environment.CpuUsage.TotalTime;
             var faulted = PageFaults.Minor();
             var clock = Stopwatch.StartNew();
-            var loss = TrainingStep(model, optimizer, ids, step >= warmup ? phases : null);
+            var loss = TrainingStep(model, optimizer, ids, dropGrads, step >= warmup ? phases : null);
             if (step >= warmup)
             {
                 times.Add(clock.Elapsed.TotalMilliseconds);
@@ -93,7 +98,8 @@ public static class StepBench
     }
 
     /// <summary>One optimisation step as the trainer's loop runs it; returns the mean loss.</summary>
-    static float TrainingStep(CausalLM model, AdamWOptimizer optimizer, Tensor ids, PhaseTimes? phases)
+    /// <param name="dropGrads">ZeroGrad (gradients set to none) or, to measure that lever, zero them in place as before.</param>
+    static float TrainingStep(CausalLM model, AdamWOptimizer optimizer, Tensor ids, bool dropGrads, PhaseTimes? phases)
     {
         using var scope = NewDisposeScope();
         var clock = Stopwatch.StartNew();
@@ -107,7 +113,13 @@ public static class StepBench
         GradientClipping.ClipByGlobalNorm(optimizer.Parameters, 1.0);
         phases?.Lap("clip", clock);
         optimizer.Step();
-        optimizer.ZeroGrad();
+        if (dropGrads) optimizer.ZeroGrad();
+        else
+            foreach (var p in optimizer.Parameters)
+            {
+                using var grad = p.grad;
+                grad?.zero_();
+            }
         var value = mean.item<float>();
         phases?.Lap("optimizer", clock);
         return value;
