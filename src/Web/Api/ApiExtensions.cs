@@ -42,7 +42,6 @@ public static class ApiExtensions
     {
         app.MapGet("/health", Health).AllowAnonymous().ExcludeFromDescription();
         app.MapJobsApi();
-        app.MapJobCommandsApi();
         app.MapCheckpointsApi();
         app.MapApiKeysApi();
         app.MapOpenApi().RequireAuthorization();
