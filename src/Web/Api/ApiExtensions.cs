@@ -43,6 +43,7 @@ public static class ApiExtensions
         app.MapGet("/health", Health).AllowAnonymous().ExcludeFromDescription();
         app.MapJobsApi();
         app.MapCheckpointsApi();
+        app.MapConfigsApi();
         app.MapApiKeysApi();
         app.MapOpenApi().RequireAuthorization();
         app.MapScalarApiReference("/api/docs", o => o.WithTitle("SFT Studio API").WithOpenApiRoutePattern("/openapi/{documentName}.json"))
