@@ -17,6 +17,9 @@ public static partial class JobsApi
     /// <summary>Extensions a job's dataset upload may have (the formats the dataset loader reads).</summary>
     public static readonly IReadOnlySet<string> DatasetExtensions = new HashSet<string>([".json", ".jsonl", ".csv", ".parquet", ".txt"]);
 
+    /// <summary>The largest config file of a multipart submit (a config is a few kilobytes).</summary>
+    public const long MaxConfigBytes = 1 << 20;
+
     static readonly IReadOnlySet<string> ConfigExtensions = new HashSet<string>([".yaml", ".yml"]);
     static readonly string[] YamlMediaTypes = ["application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain"];
 
@@ -121,6 +124,7 @@ public static partial class JobsApi
         var config = upload.Files.FirstOrDefault(f => f.Field == "config");
         var dataset = upload.Files.FirstOrDefault(f => f.Field == "dataset");
         string? problemParam = null, problem = null;
+        var status = StatusCodes.Status400BadRequest;
         if (config == null) (problemParam, problem) = ("config", "The upload needs the YAML config file in the field 'config'.");
         else if (!ConfigExtensions.Contains(Path.GetExtension(config.FileName).ToLowerInvariant()))
             (problemParam, problem) = ("config", $"The config '{config.FileName}' must be a .yaml or .yml file.");
@@ -128,11 +132,14 @@ public static partial class JobsApi
             (problemParam, problem) = (extra.Field, $"Unexpected file field '{extra.Field}'; use 'config' (YAML) and 'dataset' (optional).");
         else if (dataset != null && !DatasetExtensions.Contains(Path.GetExtension(dataset.FileName).ToLowerInvariant()))
             (problemParam, problem) = ("dataset", $"The dataset '{dataset.FileName}' must be one of {string.Join(", ", DatasetExtensions.Order())}.");
-        else if (config.Bytes > 1 << 20) (problemParam, problem) = ("config", $"The config '{config.FileName}' is {config.Bytes:N0} bytes; a config is a few kilobytes (limit 1 MiB).");
+        else if (config.Bytes > MaxConfigBytes)
+            (problemParam, problem, status) = ("config", $"The config '{config.FileName}' is {config.Bytes:N0} bytes; a config is a few kilobytes (limit {MaxConfigBytes:N0} bytes).", 413);
         if (problem != null)
         {
             foreach (var file in upload.Files) DeleteUpload(file);
-            return Fail(ApiProblems.Invalid(problemParam!, problem));
+            return Fail(status == 413
+                ? ApiProblems.Problem(413, "Upload too large", problem, problemParam, "request_too_large")
+                : ApiProblems.Invalid(problemParam!, problem));
         }
         var yaml = await File.ReadAllTextAsync(config!.FullPath, ct);
         var overrides = upload.Fields.TryGetValue("overrides", out var lines)
