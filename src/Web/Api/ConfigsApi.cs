@@ -12,8 +12,7 @@ public static class ConfigsApi
     {
         var configs = app.MapGroup("/api/v1/configs").WithTags("Configs");
         configs.MapPost("/validate", ValidateConfig).WithName(nameof(ValidateConfig))
-            .WithSummary("Validate a config (application/yaml body or JSON {config_yaml, overrides}); 200 with the findings whether valid or not.")
-            .Accepts<CreateJobRequest>("application/json", "application/yaml");
+            .WithSummary("Validate a config (application/yaml body or JSON {config_yaml, overrides}); 200 with the findings whether valid or not.");
         return app;
     }
 

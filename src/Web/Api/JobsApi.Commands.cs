@@ -28,7 +28,6 @@ public static partial class JobsApi
         jobs.MapPost("/", CreateJob).WithName(nameof(CreateJob))
             .WithSummary("Submit a job: the YAML as an application/yaml body, JSON {config_yaml, name, overrides}, or multipart " +
                          "with the YAML file (field 'config') and an optional dataset file (field 'dataset').")
-            .Accepts<CreateJobRequest>("application/json", "application/yaml", "multipart/form-data")
             .DisableAntiforgery();
         jobs.MapPost("/{id}/cancel", CancelJob).WithName(nameof(CancelJob)).WithSummary("Cancel a queued job, or stop a running one at its next step (it saves a checkpoint).");
         jobs.MapPost("/{id}/resume", ResumeJob).WithName(nameof(ResumeJob)).WithSummary("Queue a cancelled or failed job again; it continues from its newest checkpoint.");
