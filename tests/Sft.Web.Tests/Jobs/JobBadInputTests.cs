@@ -94,7 +94,12 @@ public class JobBadInputTests(TestApp app)
     public async Task A_config_over_the_request_limit_is_refused_as_too_large()
     {
         var yaml = Demo + "\n# " + new string('x', (int)TestApp.MaxRequestBytes) + "\n";
-        await Refused(PostYaml(yaml), HttpStatusCode.RequestEntityTooLarge, null);
+        // Expect: 100-continue, so the refusal comes before the body is sent (no race with a connection reset).
+        await Refused(c => c.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/api/v1/jobs")
+        {
+            Content = new StringContent(yaml, Encoding.UTF8, "application/yaml"),
+            Headers = { ExpectContinue = true },
+        }), HttpStatusCode.RequestEntityTooLarge, null);
 
         var big = new MultipartFormDataContent { { new ByteArrayContent(Encoding.UTF8.GetBytes(yaml)), "config", "job.yaml" } };
         await Refused(c => c.PostAsync("/api/v1/jobs", big), HttpStatusCode.RequestEntityTooLarge, "config", "job.yaml", "limit");
