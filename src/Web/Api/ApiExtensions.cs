@@ -16,6 +16,7 @@ public static class ApiExtensions
         services.Configure<JsonOptions>(o => EventJson.Configure(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddProblemDetails();
+        services.AddSingleton<Datasets.DatasetCatalog>();
         services.AddExceptionHandler<BadRequestExceptionHandler>();
         services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
         {
@@ -43,6 +44,9 @@ public static class ApiExtensions
         app.MapGet("/health", Health).AllowAnonymous().ExcludeFromDescription();
         app.MapJobsApi();
         app.MapCheckpointsApi();
+        app.MapConfigsApi();
+        app.MapModelsApi();
+        app.MapDatasetsApi();
         app.MapApiKeysApi();
         app.MapOpenApi().RequireAuthorization();
         app.MapScalarApiReference("/api/docs", o => o.WithTitle("SFT Studio API").WithOpenApiRoutePattern("/openapi/{documentName}.json"))

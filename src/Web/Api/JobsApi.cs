@@ -10,8 +10,9 @@ using Sft.Web.Live;
 
 namespace Sft.Web.Api;
 
-/// <summary>Reading jobs: the list, one job, its events, its metric points, and a live server-sent event stream.</summary>
-public static class JobsApi
+/// <summary>Jobs: the list, one job, its events, its metric points, a live server-sent event stream (this file);
+/// submit, cancel, resume, clone (<c>JobsApi.Commands.cs</c>).</summary>
+public static partial class JobsApi
 {
     public static IEndpointRouteBuilder MapJobsApi(this IEndpointRouteBuilder app)
     {
@@ -22,6 +23,7 @@ public static class JobsApi
         jobs.MapGet("/{id}/metrics", GetMetrics).WithName(nameof(GetMetrics)).WithSummary("A job's metric points after a step, whole steps per page.");
         jobs.MapGet("/{id}/stream", StreamJob).WithName(nameof(StreamJob))
             .WithSummary("Server-sent events: 'metrics' (missed points first, then live batches) and 'status'; ends when the job finishes.");
+        MapJobCommands(jobs);
         return app;
     }
 

@@ -40,6 +40,11 @@ public static class QueueExtensions
             .UseStorage(sp.GetRequiredService<JobStorage>())
             .UseFilter(new AutomaticRetryAttribute { Attempts = 0 }));
 
+        services.AddSingleton<RunningJobs>();
+        services.AddSingleton<JobConfigs>();
+        services.AddScoped<JobService>();
+        services.AddScoped<JobRunner>();
+
         services.AddHostedService<QueueLock>();
         foreach (var queue in devices.Names)
         {

@@ -1,0 +1,71 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Sft.Training.Config;
+using Sft.Web.Storage;
+
+namespace Sft.Web.Jobs;
+
+/// <summary>
+/// How a job's YAML becomes a <see cref="TrainConfig"/>, the same way at submit and at run time: relative paths are
+/// relative to the data folder, <c>builtin:</c> names resolve under it, and <c>output_dir</c> is always forced to
+/// <c>data/jobs/{id}/output</c> (a job never writes outside the data folder). Also where a job's files live and which
+/// device queue a config runs on.
+/// </summary>
+public sealed class JobConfigs(DataFolder folder, DeviceQueues devices)
+{
+    static readonly JsonSerializerOptions ResolvedJson = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        ReferenceHandler = ReferenceHandler.IgnoreCycles,
+    };
+
+    public string JobDir(string id) => folder.PathOf("jobs", id);
+
+    public string OutputDir(string id) => folder.PathOf("jobs", id, "output");
+
+    /// <summary>The user's overrides of a job (and the uploaded dataset's path), kept beside its output so every run
+    /// of the job rebuilds the same config.</summary>
+    public string OverridesPath(string id) => Path.Combine(JobDir(id), "overrides.json");
+
+    public ConfigLoadResult Load(string id, string yaml, IEnumerable<string> overrides, params string[] forced) =>
+        TrainConfigLoader.Load(yaml, new ConfigLoadOptions
+        {
+            Overrides = [.. overrides, .. forced, $"output_dir={OutputDir(id)}"],
+            BaseDirectory = folder.Root,
+            SourceName = "config.yaml",
+            AvailableCudaDevices = devices.Names.Count(n => n.StartsWith("cuda", StringComparison.Ordinal)),
+            Builtins = new Builtins(folder.Root),
+        });
+
+    /// <summary>The queue a config runs on: <c>cpu</c>, <c>cudaN</c> for <c>cuda:N</c> (<c>cuda</c>: cuda0), and for
+    /// <c>auto</c> the first GPU queue this server has, else <c>cpu</c>.</summary>
+    public string QueueFor(DeviceSpec device) => device.Kind switch
+    {
+        DeviceKind.Cpu => "cpu",
+        DeviceKind.Cuda => $"cuda{device.Index ?? 0}",
+        _ => devices.Names.FirstOrDefault(n => n.StartsWith("cuda", StringComparison.Ordinal)) ?? "cpu",
+    };
+
+    /// <summary>The <c>device</c> value that pins a run to its queue's device (<c>cpu</c>, <c>cuda:N</c>).</summary>
+    public static string DeviceOf(string queue) => queue == "cpu" ? "cpu" : "cuda:" + queue["cuda".Length..];
+
+    public bool Serves(string queue) => devices.Contains(queue);
+
+    public IReadOnlyList<string> Queues => devices.Names;
+
+    public async Task WriteOverridesAsync(string id, IReadOnlyList<string> overrides, CancellationToken ct)
+    {
+        Directory.CreateDirectory(JobDir(id));
+        await File.WriteAllTextAsync(OverridesPath(id), JsonSerializer.Serialize(overrides), ct);
+    }
+
+    public async Task<IReadOnlyList<string>> ReadOverridesAsync(string id, CancellationToken ct) =>
+        File.Exists(OverridesPath(id))
+            ? JsonSerializer.Deserialize<List<string>>(await File.ReadAllTextAsync(OverridesPath(id), ct)) ?? []
+            : [];
+
+    /// <summary>The resolved config as JSON (snake_case), stored with the job for display.</summary>
+    public static string ToJson(TrainConfig config) => JsonSerializer.Serialize(config, ResolvedJson);
+}
