@@ -32,7 +32,7 @@ builder.AddSftQueue();                 // Hangfire: own storage, one single-work
 builder.Services.AddSftHubs();         // SignalR and its throttled broadcaster
 builder.Services.AddSftUploads();      // request size limits, multipart helper
 builder.Services.AddSftApi();          // JSON, problem details, OpenAPI
-builder.Services.AddSftUi();           // Blazor dashboard (interactive server components)
+builder.AddSftUi();                    // Blazor dashboard (interactive server components)
 
 var app = builder.Build();
 
