@@ -39,6 +39,17 @@ public class DashboardEndToEndTests
         var page = await context.NewPageAsync();
         var consoleErrors = new List<string>();
         page.Console += (_, m) => { if (m.Type == "error") consoleErrors.Add(m.Text); };
+        try { await RunAsync(page, dataDir, consoleErrors); }
+        catch (Exception e)
+        {
+            await Shot(page, "failure");
+            throw new Xunit.Sdk.XunitException($"{e.Message}\nBrowser errors:\n{string.Join('\n', consoleErrors)}\nServer output:\n" +
+                string.Join('\n', server.Output.TakeLast(60)));
+        }
+    }
+
+    static async Task RunAsync(IPage page, string dataDir, List<string> consoleErrors)
+    {
 
         // Sign in with the API key.
         await page.GotoAsync("/");
