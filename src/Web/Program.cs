@@ -29,6 +29,7 @@ builder.Services.AddSftStorage();      // data folder, app database, migrations 
 builder.Services.AddSftAuth();         // API keys, cookie login, policies, bootstrap key
 builder.Services.AddSftLive();         // event writer + notifier (before the queue: stops after the jobs)
 builder.AddSftQueue();                 // Hangfire: own storage, one single-worker server per device queue
+builder.Services.AddSftJobs();         // job submission and the runner that trains
 builder.Services.AddSftHubs();         // SignalR and its throttled broadcaster
 builder.Services.AddSftUploads();      // request size limits, multipart helper
 builder.Services.AddSftApi();          // JSON, problem details, OpenAPI

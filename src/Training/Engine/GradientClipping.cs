@@ -15,8 +15,9 @@ public static class GradientClipping
         using var scope = NewDisposeScope();
         var grads = parameters.Select(p => p.grad).Where(g => g is not null).Select(g => g!).ToList();
         if (grads.Count == 0) return 0;
-        var squares = grads.Select(g => g.to(ScalarType.Float32).pow(2).sum()).ToArray();
-        var total = stack(squares).sum().sqrt();
+        // One read pass per fp32 gradient (norm allocates nothing); bf16 ones are widened first.
+        var norms = grads.Select(g => (g.dtype == ScalarType.Float32 ? g : g.to(ScalarType.Float32)).norm()).ToArray();
+        var total = stack(norms).square().sum().sqrt();
         var norm = total.item<float>();
         if (maxNorm > 0)
         {

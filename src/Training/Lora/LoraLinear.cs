@@ -1,3 +1,4 @@
+using Sft.Training.Models;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -59,11 +60,11 @@ public sealed class LoraLinear : Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var result = functional.linear(input, weight, bias);
+        var result = Bf16Widening.Linear(input, weight, bias);
         if (!Merged)
         {
             var x = lora_dropout is null ? input : lora_dropout.forward(input);
-            result = result.add_(lora_B.forward(lora_A.forward(x)).mul_(Scaling));
+            result = result.add_(Bf16Widening.Linear(Bf16Widening.Linear(x, LoraA, null), LoraB, null).mul_(Scaling));
         }
         return result.MoveToOuterDisposeScope();
     }

@@ -173,9 +173,9 @@ public sealed class Attention : nn.Module
     {
         using var scope = NewDisposeScope();
         long B = x.shape[0], T = x.shape[1];
-        var q = q_proj.forward(x).view(B, T, _heads, _headDim).transpose(1, 2);     // [B, nh, T, hd]
-        var k = k_proj.forward(x).view(B, T, _kvHeads, _headDim).transpose(1, 2);   // [B, nkv, T, hd]
-        var v = v_proj.forward(x).view(B, T, _kvHeads, _headDim).transpose(1, 2);   // [B, nkv, T, hd]
+        var q = Layers.Project(q_proj, x).view(B, T, _heads, _headDim).transpose(1, 2);     // [B, nh, T, hd]
+        var k = Layers.Project(k_proj, x).view(B, T, _kvHeads, _headDim).transpose(1, 2);   // [B, nkv, T, hd]
+        var v = Layers.Project(v_proj, x).view(B, T, _kvHeads, _headDim).transpose(1, 2);   // [B, nkv, T, hd]
         q = RotaryEmbedding.Apply(q, inputs.Cos, inputs.Sin);
         k = RotaryEmbedding.Apply(k, inputs.Cos, inputs.Sin);
         if (inputs.Cache is { } cache) (k, v) = cache.Append(_layerIndex, k, v);   // [B, nkv, S, hd]
@@ -186,9 +186,9 @@ public sealed class Attention : nn.Module
             v = v.repeat_interleave(_heads / _kvHeads, dim: 1);
         }
         var causal = inputs.Mask is null && T > 1;
-        var y = F.scaled_dot_product_attention(q, k, v, inputs.Mask, training ? _dropout : 0, is_casual: causal); // [B, nh, T, hd]
+        var y = Bf16Widening.Attention(q, k, v, inputs.Mask, training ? _dropout : 0, causal); // [B, nh, T, hd]
         y = y.transpose(1, 2).reshape(B, T, _heads * _headDim);                       // [B, T, nh*hd]
-        return o_proj.forward(y).MoveToOuterDisposeScope();
+        return Layers.Project(o_proj, y).MoveToOuterDisposeScope();
     }
 
     /// <summary>Swaps a projection (q_proj, k_proj, v_proj, o_proj) for another module at the same key, e.g. a LoRA wrapper.</summary>
@@ -222,7 +222,7 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        return down_proj.forward(F.silu(gate_proj.forward(x)) * up_proj.forward(x)).MoveToOuterDisposeScope();
+        return Layers.Project(down_proj, F.silu(Layers.Project(gate_proj, x)) * Layers.Project(up_proj, x)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Swaps gate_proj, up_proj or down_proj for another module at the same key.</summary>
@@ -368,8 +368,12 @@ public sealed class CausalLM : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>Applies the LM head (or the tied embedding matrix) to hidden states <c>[..., H]</c>.</summary>
+    /// <summary>The head's weight <c>[V, H]</c> (the embedding matrix when tied), or null when the head is not a plain bias-free linear layer.</summary>
+    public Tensor? HeadWeight => lm_head is null ? model.embed_tokens.weight
+        : lm_head is TorchSharp.Modules.Linear { bias: null } linear ? linear.weight : null;
+
     public Tensor Logits(Tensor hidden) =>
-        lm_head is null ? F.linear(hidden, model.embed_tokens.weight) : lm_head.forward(hidden);
+        lm_head is null ? Bf16Widening.Linear(hidden, model.embed_tokens.weight, null) : Layers.Project(lm_head, hidden);
 
     /// <summary>A cache sized for this model, for <see cref="ForwardCached"/>.</summary>
     public KvCache NewCache() => new(Config.NumHiddenLayers);
@@ -393,4 +397,8 @@ static class Layers
     public static nn.Module<Tensor, Tensor> Linear(long inFeatures, long outFeatures, bool bias, Device device, ScalarType dtype) =>
         nn.Linear(new Parameter(empty([outFeatures, inFeatures], dtype, device)),
                   bias ? new Parameter(empty(outFeatures, dtype, device)) : null);
+
+    /// <summary>Runs a projection: a plain linear layer through <see cref="Bf16Widening.Linear"/>, anything else (a LoRA wrapper) as it is.</summary>
+    public static Tensor Project(nn.Module<Tensor, Tensor> projection, Tensor x) =>
+        projection is TorchSharp.Modules.Linear linear ? Bf16Widening.Linear(x, linear.weight!, linear.bias) : projection.forward(x);
 }

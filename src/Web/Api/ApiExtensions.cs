@@ -42,6 +42,7 @@ public static class ApiExtensions
     {
         app.MapGet("/health", Health).AllowAnonymous().ExcludeFromDescription();
         app.MapJobsApi();
+        app.MapJobCommandsApi();
         app.MapCheckpointsApi();
         app.MapApiKeysApi();
         app.MapOpenApi().RequireAuthorization();

@@ -11,6 +11,7 @@ public static class CliCommands
         ["score"] = ScoreCommand.RunAsync,
         ["create-model"] = CreateModelCommand.RunAsync,
         ["finetune"] = FinetuneCommand.RunAsync,
+        ["merge-lora"] = MergeLoraCommand.RunAsync,
         [CheckConfigCommand.Name] = CheckConfigCommand.Run,
         [CreateApiKeyCommand.Name] = CreateApiKeyCommand.RunAsync,
     };

@@ -18,6 +18,8 @@ public sealed partial class DeviceQueues
         Source = source;
     }
 
+    public const string Cpu = "cpu";
+
     public IReadOnlyList<string> Names { get; }
 
     /// <summary>How the list was found (configuration, detection, or why detection fell back to the CPU).</summary>

@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 namespace Sft.Training.Tests.Engine;
 
 /// <summary>Stop, resume, fail: a resumed run continues exactly (bit-exact on CPU in fp32) and failures keep the last step.</summary>
+[Collection(nameof(SerialTorchRng))]
 public class TrainerResumeTests
 {
     const string LoraWithDropout = """

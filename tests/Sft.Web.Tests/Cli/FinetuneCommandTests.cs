@@ -120,3 +120,39 @@ public partial class FinetuneCommandTests
 
     const string TrainerCheckpointsFile = Sft.Training.Engine.TrainerCheckpoints.OptimizerFile;
 }
+
+public class MergeLoraCommandTests
+{
+    [Fact]
+    public void Merging_the_reference_adapter_gives_the_reference_merged_model()
+    {
+        using var dir = new TempDir();
+        var (output, error) = (new StringWriter(), new StringWriter());
+        var code = MergeLoraCommand.Run(["--base", TestAssets.Reference("qwen2_untied", "model"), "--adapter", TestAssets.Reference("qwen2_untied", "lora_init"),
+            "--out", dir["merged"]], output, error);
+        Assert.True(code == 0, error.ToString());
+        Assert.Contains("Merged 4 LoRA layers", output.ToString());
+        using var expected = WeightSource.Open(TestAssets.Reference("qwen2_untied", "lora_merged_init"));
+        using var actual = WeightSource.Open(dir["merged"]);
+        Assert.Equal(expected.Names.Order(), actual.Names.Order());        // no lora_A/lora_B keys left
+        foreach (var name in expected.Names)
+        {
+            using var a = expected.Read(name);
+            using var b = actual.Read(name);
+            Assert.True((a - b).abs().max().item<float>() < 1e-6, name);
+        }
+        using var model = HfModelFolder.Load(dir["merged"]);
+    }
+
+    [Fact]
+    public void A_folder_that_is_not_an_adapter_is_named()
+    {
+        using var dir = new TempDir();
+        var (output, error) = (new StringWriter(), new StringWriter());
+        var code = MergeLoraCommand.Run(["--base", TestAssets.Reference("qwen2_untied", "model"), "--adapter", TestAssets.Reference("qwen2_untied", "model"),
+            "--out", dir["merged"]], output, error);
+        Assert.Equal(1, code);
+        Assert.Contains("adapter_config.json", error.ToString());
+        Assert.False(Directory.Exists(dir["merged"]));
+    }
+}

@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using Sft.Training.Config.Memory;
+using Sft.Training.Engine;
+using Sft.Training.Lora;
+using Sft.Training.Models;
+using static TorchSharp.torch;
+
+namespace Sft.Bench;
+
+/// <summary>
+/// Times the training step the trainer runs (forward, causal-LM loss, backward, global-norm clip,
+/// AdamW, zero grads) on synthetic token batches, and prints tokens/s, the median step time, peak
+/// RSS beside the engine's own memory estimate (<see cref="MemoryEstimator"/>), and MFU against a
+/// measured matmul peak.
+/// </summary>
+public static class StepBench
+{
+    public static readonly IReadOnlyDictionary<string, string> Defaults = new Dictionary<string, string>
+    {
+        ["model"] = "", ["mode"] = "full", ["dtype"] = "fp32", ["seq"] = "512", ["batch"] = "1",
+        ["steps"] = "3", ["warmup"] = "1", ["threads"] = "0", ["recompute"] = "0", ["lora-rank"] = "16",
+        ["peak-gflops"] = "", ["seed"] = "0", ["adamw"] = "fused", ["zero-grad"] = "none",
+    };
+
+    public sealed record Result(
+        string Kind, string Impl, string Model, string Mode, string Dtype, int Seq, int Batch, int Steps, int Warmup,
+        int Threads, int RecomputeLayers, long ParamsTotal, long ParamsTrained, long ParamsMatmul, long TokensPerStep,
+        double FlopsPerToken, double StepMsMedian, double StepMsMin, double StepMsMax, double CpuMsMedian, long MinorFaultsMedian, double TokensPerS,
+        double AchievedGflops, double PeakGflops, string PeakSource, double Mfu, double BaselineRssMb, double PeakRssMb,
+        double PeakAboveBaselineMb, MemoryFigures MemoryModel, double MemoryModelTotalMb, double LossFirst, double LossLast,
+        IReadOnlyDictionary<string, double> PhaseMsMedian);
+
+    public static int Run(BenchOptions o)
+    {
+        var modelName = o.String("model") is { Length: > 0 } m ? m : throw new BenchOptionException("--model is required (50m, 150m or qwen2.5-0.5b).");
+        var lora = o.Choice("mode", "full", "lora") == "lora";
+        var dtype = DtypeOption.Parse(o.String("dtype"));
+        int seq = o.Int("seq", 2), batch = o.Int("batch", 1), steps = o.Int("steps", 1), warmup = o.Int("warmup", 0);
+        int recompute = o.Int("recompute", 0), rank = o.Int("lora-rank", 1), seed = o.Int("seed", 0);
+        var fusedAdamW = o.Choice("adamw", "fused", "tensor") == "fused";
+        var dropGrads = o.Choice("zero-grad", "none", "zero") == "none";
+        set_num_threads(o.Threads());
+        var peak = o.OptionalDouble("peak-gflops");
+        var peakSource = peak is null ? "measured in-process (2048, best of 3)" : "--peak-gflops";
+        peak ??= MatmulPeak.Measure(dtype, 2048, 3);
+
+        var config = BenchModels.Load(modelName);
+        var baselineRss = Mb(MemorySnapshot.OfProcess().ProcessRss);
+        manual_seed(seed);
+        using var model = new CausalLM(config, CPU, dtype);
+        ModelInit.Initialize(model, seed);
+        if (lora) LoraInjector.Inject(model, BenchModels.Lora(rank));
+        model.model.RecomputeLayers = recompute;
+        model.train();
+        using var optimizer = new AdamWOptimizer(model.named_parameters().Select(p => (p.name, p.parameter)), new AdamWOptions(LearningRate: 1e-4))
+        {
+            FusedCpuKernel = fusedAdamW,
+        };
+
+        var generator = new Generator((ulong)seed, CPU);
+        var times = new List<double>();
+        var cpuTimes = new List<double>();
+        var faults = new List<double>();
+        var losses = new List<double>();
+        var phases = new PhaseTimes();
+        for (var step = 0; step < warmup + steps; step++)
+        {
+            using var ids = randint(0, config.VocabSize, [batch, seq], ScalarType.Int64, CPU, generator: generator);
+            var cpu = Environment.CpuUsage.TotalTime;
+            var faulted = PageFaults.Minor();
+            var clock = Stopwatch.StartNew();
+            var loss = TrainingStep(model, optimizer, ids, dropGrads, step >= warmup ? phases : null);
+            if (step >= warmup)
+            {
+                times.Add(clock.Elapsed.TotalMilliseconds);
+                cpuTimes.Add((Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds);
+                faults.Add(PageFaults.Minor() - faulted);
+            }
+            losses.Add(loss);
+        }
+
+        var estimate = MemoryEstimator.Estimate(config, new MemoryInputs(dtype, batch, seq, lora ? BenchModels.Lora(rank) : null, recompute, MaterializedAttention: false));
+        var adapters = lora ? estimate.TrainableParameters : 0;
+        var tokens = (long)batch * seq;
+        var flopsPerToken = FlopsModel.PerToken(config, seq, lora, adapters);
+        var median = Median(times);
+        var tokensPerS = tokens / (median / 1000);
+        var achieved = flopsPerToken * tokensPerS / 1e9;
+        var memory = MemoryFigures.Of(estimate);
+        var peakRss = Mb(MemorySnapshot.OfProcess().ProcessPeakRss);
+        Json.Print(new Result("step", "engine", modelName, lora ? "lora" : "full", DtypeOption.Name(dtype), seq, batch, steps, warmup,
+            get_num_threads(), recompute, estimate.TotalParameters, estimate.TrainableParameters,
+            FlopsModel.MatmulParameters(config), tokens, flopsPerToken, Math.Round(median, 1), Math.Round(times.Min(), 1),
+            Math.Round(times.Max(), 1), Math.Round(Median(cpuTimes), 1), (long)Median(faults), Math.Round(tokensPerS, 1), Math.Round(achieved, 1), Math.Round(peak.Value, 1), peakSource,
+            Math.Round(achieved / peak.Value, 4), Math.Round(baselineRss, 1), Math.Round(peakRss, 1), Math.Round(peakRss - baselineRss, 1),
+            memory, Math.Round(memory.TotalMb, 1), Math.Round(losses[0], 4), Math.Round(losses[^1], 4), phases.Medians()));
+        return 0;
+    }
+
+    /// <summary>One optimisation step as the trainer's loop runs it; returns the mean loss.</summary>
+    /// <param name="dropGrads">ZeroGrad (gradients set to none) or, to measure that lever, zero them in place as before.</param>
+    static float TrainingStep(CausalLM model, AdamWOptimizer optimizer, Tensor ids, bool dropGrads, PhaseTimes? phases)
+    {
+        using var scope = NewDisposeScope();
+        var clock = Stopwatch.StartNew();
+        var hidden = model.ForwardHidden(ids);                    // [B, T, H]
+        phases?.Lap("forward", clock);
+        var loss = CausalLmLoss.Compute(model, hidden, ids);     // labels = input ids, shifted inside
+        var mean = loss.Sum / loss.Count;
+        phases?.Lap("loss", clock);
+        mean.backward();
+        phases?.Lap("backward", clock);
+        GradientClipping.ClipByGlobalNorm(optimizer.Parameters, 1.0);
+        phases?.Lap("clip", clock);
+        optimizer.Step();
+        if (dropGrads) optimizer.ZeroGrad();
+        else
+            foreach (var p in optimizer.Parameters)
+            {
+                using var grad = p.grad;
+                grad?.zero_();
+            }
+        var value = mean.item<float>();
+        phases?.Lap("optimizer", clock);
+        return value;
+    }
+
+    /// <summary>Milliseconds per phase of the step, one list per phase name.</summary>
+    sealed class PhaseTimes
+    {
+        readonly Dictionary<string, List<double>> _laps = [];
+
+        public void Lap(string phase, Stopwatch clock)
+        {
+            if (!_laps.TryGetValue(phase, out var list)) _laps[phase] = list = [];
+            list.Add(clock.Elapsed.TotalMilliseconds);
+            clock.Restart();
+        }
+
+        public IReadOnlyDictionary<string, double> Medians() => _laps.ToDictionary(p => p.Key, p => Math.Round(Median(p.Value), 1));
+    }
+
+    /// <summary>The shared training-memory estimate (Sft.Training.Config.Memory), in MB per component.</summary>
+    public sealed record MemoryFigures(double WeightsMb, double MasterWeightsMb, double GradsMb, double OptimizerMb, double ActivationsMb, double TotalMb)
+    {
+        public static MemoryFigures Of(MemoryEstimate e) => new(Mb(e.WeightBytes), Mb(e.MasterWeightBytes), Mb(e.GradientBytes),
+            Mb(e.OptimizerBytes), Mb(e.ActivationBytes), Mb(e.TotalBytes));
+    }
+
+    static double Mb(long bytes) => Math.Round(bytes / (1024.0 * 1024.0), 1);
+
+    static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        var mid = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+}
