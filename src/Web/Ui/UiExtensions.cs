@@ -19,6 +19,7 @@ public static class UiExtensions
         services.AddSingleton<JobQueries>();
         services.AddSingleton<ConfigCheck>();
         services.AddSingleton<Catalog>();
+        services.AddSingleton<DatasetPreviews>();
         return builder;
     }
 

@@ -31,6 +31,7 @@ public sealed class UiTestContext : BunitContext
         Services.AddSingleton<JobQueries>();
         Services.AddSingleton<ConfigCheck>();
         Services.AddSingleton<Catalog>();
+        Services.AddSingleton<DatasetPreviews>();
         Services.AddLogging();
         using var db = Db();
         db.Database.Migrate();
