@@ -6,8 +6,9 @@ using Sft.Web.Tests;
 namespace Sft.Web.UiTests.EndToEnd;
 
 /// <summary>
-/// The real server executable on a loopback port, driven by Debian's chromium: sign in, open the new-job page from
-/// the tiny demo preset, see it validate, open a job page whose charts draw from the stored history. Screenshots
+/// The real server executable on a loopback port, driven by Debian's chromium: sign in, validate the tiny demo
+/// preset (and an error at its line), submit it, watch its loss chart grow until it succeeds, download a checkpoint,
+/// open a job page drawn from stored history, compare, models and datasets. Screenshots
 /// of every page go to TestResults/screenshots (phone-sized ones too).
 /// </summary>
 public class DashboardEndToEndTests
@@ -28,7 +29,7 @@ public class DashboardEndToEndTests
     }
 
     [Fact]
-    public async Task Sign_in_validate_the_demo_preset_and_see_a_jobs_charts()
+    public async Task Sign_in_submit_the_demo_preset_watch_it_train_download_a_checkpoint_and_browse_every_page()
     {
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: apt-get install -y chromium (.ci/run does this).");
         var dataDir = Directory.CreateTempSubdirectory("sft-e2e-").FullName;
@@ -73,6 +74,29 @@ public class DashboardEndToEndTests
         await page.WaitForSelectorAsync($".validation[data-valid=false] li.issue.error[data-line='{badLine}']");
         await Shot(page, "04-new-job-error");
 
+        // Submit the demo preset (shortened to 12 steps, a checkpoint every 6) and watch it train.
+        var shortYaml = yaml.Replace("max_steps: 60", "max_steps: 12").Replace("save_checkpoint_steps: 30", "save_checkpoint_steps: 6");
+        Assert.NotEqual(yaml, shortYaml);
+        await page.FillAsync(".yaml-editor textarea", shortYaml);
+        await page.WaitForSelectorAsync(".validation[data-valid=true]", new() { Timeout = 30_000 });
+        await page.ClickAsync("button[data-action=submit]");
+        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/jobs/ftjob-"), new() { Timeout = 30_000 });
+        var submitted = page.Url[(page.Url.LastIndexOf('/') + 1)..];
+        await page.WaitForFunctionAsync("() => (document.getElementById('chart-loss-0')?.data?.[0]?.x?.length ?? 0) > 0", null, new() { Timeout = 90_000 });
+        var firstCount = await page.EvaluateAsync<int>("() => document.getElementById('chart-loss-0').data[0].x.length");
+        await Shot(page, "05-submitted-running");
+        await page.WaitForFunctionAsync($"() => document.getElementById('chart-loss-0').data[0].x.length > {firstCount}", null, new() { Timeout = 90_000 });
+        await page.WaitForSelectorAsync(".head-actions .badge.status-succeeded", new() { Timeout = 120_000 });
+        Assert.Equal(12, await page.EvaluateAsync<int>("() => document.getElementById('chart-loss-0').data[0].x.length"));
+        await Shot(page, "06-submitted-succeeded");
+        var download = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("table.checkpoints a[download]"));
+        var zip = Path.Combine(dataDir, "download.zip");
+        await download.SaveAsAsync(zip);
+        var head = new byte[2];
+        await using (var file = File.OpenRead(zip)) Assert.Equal(2, await file.ReadAsync(head));
+        Assert.True(new FileInfo(zip).Length > 1000, $"the checkpoint download is {new FileInfo(zip).Length} bytes");
+        Assert.Equal("PK"u8.ToArray(), head);
+
         // A job with stored history: its charts draw every point.
         var jobId = await SeedJobAsync(dataDir);
         await page.GotoAsync($"/jobs/{jobId}");
@@ -81,16 +105,27 @@ public class DashboardEndToEndTests
         Assert.Equal(2, evalPoints);
         await page.ClickAsync("label.check input");
         await page.WaitForFunctionAsync("() => document.getElementById('chart-loss-0')._fullLayout.yaxis.type === 'log'");
-        await Shot(page, "05-job-detail");
+        await Shot(page, "07-job-detail-history");
+
+        // Compare the submitted job with the seeded one; the models and datasets pages.
+        await page.GotoAsync($"/compare?jobs={submitted},{jobId}");
+        await page.WaitForFunctionAsync("() => document.querySelector('.chart-card [id^=compare]')?.data?.length === 2", null, new() { Timeout = 30_000 });
+        await Shot(page, "08-compare");
+        await page.GotoAsync("/models");
+        await page.WaitForSelectorAsync("tr[data-model='builtin:demo-tiny'][data-exists=true]");
+        await Shot(page, "09-models");
+        await page.GotoAsync("/datasets");
+        await page.WaitForSelectorAsync("[data-chart^=hist] .main-svg", new() { Timeout = 60_000 });
+        await Shot(page, "10-datasets");
 
         await page.GotoAsync("/");
         await page.WaitForSelectorAsync($"tr[data-job-id='{jobId}']");
-        await Shot(page, "06-jobs");
+        await Shot(page, "11-jobs");
         await page.SetViewportSizeAsync(390, 844);
-        await Shot(page, "07-jobs-phone");
+        await Shot(page, "12-jobs-phone");
         await page.GotoAsync($"/jobs/{jobId}");
         await page.WaitForFunctionAsync("() => document.getElementById('chart-loss-0')?.data?.[0]?.x?.length === 40");
-        await Shot(page, "08-job-detail-phone");
+        await Shot(page, "13-job-detail-phone");
 
         Assert.Empty(consoleErrors);
     }
