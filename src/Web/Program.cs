@@ -6,6 +6,7 @@ using Sft.Web.Hubs;
 using Sft.Web.Jobs;
 using Sft.Web.Live;
 using Sft.Web.Storage;
+using Sft.Web.Ui;
 using Sft.Web.Uploads;
 
 // One executable, two faces: `Sft.Web <command> ...` runs a CLI command (score, create-model, check-config,
@@ -31,6 +32,7 @@ builder.AddSftQueue();                 // Hangfire: own storage, one single-work
 builder.Services.AddSftHubs();         // SignalR and its throttled broadcaster
 builder.Services.AddSftUploads();      // request size limits, multipart helper
 builder.Services.AddSftApi();          // JSON, problem details, OpenAPI
+builder.AddSftUi();                    // Blazor dashboard (interactive server components)
 
 var app = builder.Build();
 
@@ -45,6 +47,7 @@ app.MapLoginApi();
 app.MapSftApi();
 app.MapSftHubs();
 app.MapSftHangfireDashboard();
+app.MapSftUi();
 
 await app.RunAsync();
 return 0;

@@ -99,7 +99,7 @@ public static class LoginApi
         var html = $$"""
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>Sign in · SFT Studio</title>
+            <title>Sign in · SFT Studio</title><link rel="icon" href="data:,">
             <style>
             body{font-family:system-ui,sans-serif;background:#f4f5f7;display:flex;justify-content:center;padding-top:12vh;margin:0}
             main{background:#fff;padding:2rem 2.5rem;border-radius:8px;box-shadow:0 1px 4px #0002;width:22rem}

@@ -1,0 +1,61 @@
+using Bunit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Sft.Data.Persistence;
+using Sft.Web.Live;
+using Sft.Web.Storage;
+using Sft.Web.Ui;
+
+namespace Sft.Web.UiTests.Components;
+
+/// <summary>
+/// A bUnit context with the dashboard's real services over a temp data folder and a migrated SQLite database.
+/// JS interop is loose (there is no browser); Plotly.Blazor's interop module is set up so its calls are recorded.
+/// </summary>
+public sealed class UiTestContext : BunitContext
+{
+    public const string PlotlyModule = "./_content/Plotly.Blazor/plotly-interop-7.2.0.js";
+
+    public string DataDir { get; } = Directory.CreateTempSubdirectory("sft-ui-test-").FullName;
+    public BunitJSModuleInterop Plotly { get; }
+
+    public UiTestContext()
+    {
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        Plotly = JSInterop.SetupModule(PlotlyModule);
+        Plotly.Mode = JSRuntimeMode.Loose;
+        var folder = new DataFolder(DataDir);
+        Services.AddSingleton(folder);
+        Services.AddDbContextFactory<SftDbContext>(o => o.UseSqlite($"Data Source={folder.AppDatabasePath};Pooling=False"));
+        Services.AddSingleton<JobNotifier>();
+        Services.AddSingleton<JobQueries>();
+        Services.AddSingleton<ConfigCheck>();
+        Services.AddSingleton<Catalog>();
+        Services.AddSingleton<DatasetPreviews>();
+        Services.AddLogging();
+        using var db = Db();
+        db.Database.Migrate();
+    }
+
+    public SftDbContext Db() => Services.GetRequiredService<IDbContextFactory<SftDbContext>>().CreateDbContext();
+
+    public async Task<JobEntity> AddJobAsync(string id, JobStatus status, long step = 0, long total = 0, double? loss = null, DateTimeOffset? created = null)
+    {
+        var job = new JobEntity
+        {
+            Id = id, Name = "job " + id, Status = status, ConfigYaml = "seed: 1\n", Device = "cpu",
+            CurrentStep = step, TotalSteps = total, LastLoss = loss, CreatedAt = created ?? DateTimeOffset.UtcNow,
+        };
+        await using var db = Db();
+        db.Jobs.Add(job);
+        await db.SaveChangesAsync();
+        return job;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        try { Directory.Delete(DataDir, recursive: true); }
+        catch (IOException) { }
+    }
+}
