@@ -9,9 +9,8 @@ using Sft.Web.Storage;
 using Sft.Web.Ui;
 using Sft.Web.Uploads;
 
-// One executable, two faces: `Sft.Web <command> ...` runs a CLI command (score, create-model, check-config,
-// create-api-key);
-// anything else starts the server.
+// One executable, two faces: `Sft.Web <command> ...` runs a CLI command (finetune, score, create-model,
+// check-config, tokenize, merge-lora, create-api-key); anything else starts the server.
 if (args.Length > 0 && CliCommands.TryGet(args[0], out var command))
 {
     try { return await command(args[1..]); }
@@ -49,7 +48,13 @@ app.MapSftHubs();
 app.MapSftHangfireDashboard();
 app.MapSftUi();
 
-await app.RunAsync();
+try { await app.RunAsync(); }
+catch (Exception e) when (e is Microsoft.Extensions.Options.OptionsValidationException or InvalidOperationException)
+{
+    // A setting or the data folder refused the start; the host has logged the details, this is the one-line reason.
+    Console.Error.WriteLine($"SFT Studio did not start: {e.Message}");
+    return 1;
+}
 return 0;
 
 /// <summary>Lets tests use <c>WebApplicationFactory&lt;Program&gt;</c>.</summary>

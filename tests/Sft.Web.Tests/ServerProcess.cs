@@ -38,7 +38,10 @@ public sealed partial class ServerProcess : IAsyncDisposable
                 return server;
             }
             if (server._process.HasExited)
+            {
+                await server._process.WaitForExitAsync();   // drains the redirected streams: the last lines say why
                 throw new InvalidOperationException($"The server exited with {server._process.ExitCode}:\n{string.Join('\n', server.Output)}");
+            }
             await Task.Delay(50);
         }
         await server.DisposeAsync();

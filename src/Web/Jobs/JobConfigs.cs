@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Sft.Training.Config;
+using Sft.Training.Config.Yaml;
 using Sft.Web.Storage;
 
 namespace Sft.Web.Jobs;
@@ -38,6 +39,20 @@ public sealed class JobConfigs(DataFolder folder, DeviceQueues devices)
             AvailableCudaDevices = devices.Names.Count(n => n.StartsWith("cuda", StringComparison.Ordinal)),
             Builtins = new Builtins(folder.Root),
         });
+
+    /// <summary>Loads a config as a submit does and finds its queue; a device this server has no queue for is an error
+    /// at <c>device</c> (the queue is empty when the config is refused). The dashboard validates through this too.</summary>
+    public (ConfigLoadResult Load, string Queue) LoadForQueue(string id, string yaml, IEnumerable<string> overrides)
+    {
+        var load = Load(id, yaml, overrides);
+        if (!load.IsValid) return (load, "");
+        var queue = QueueFor(load.Config!.Run.Device);
+        if (Serves(queue)) return (load, queue);
+        var issue = new ConfigIssue(IssueSeverity.Error, "device", new SourcePosition("config.yaml", 1, 1),
+            $"device '{load.Config.Run.Device}' needs the queue '{queue}', which this server does not have (it serves {string.Join(", ", Queues)}).",
+            "use device: auto, or a device this server has.");
+        return (new ConfigLoadResult(null, ValidationResult.From([issue, .. load.Validation.Warnings, .. load.Validation.Ignored], load.Validation.Memory)), "");
+    }
 
     /// <summary>The queue a config runs on: <c>cpu</c>, <c>cudaN</c> for <c>cuda:N</c> (<c>cuda</c>: cuda0), and for
     /// <c>auto</c> the first GPU queue this server has, else <c>cpu</c>.</summary>

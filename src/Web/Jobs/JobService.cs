@@ -124,17 +124,8 @@ public sealed class JobService(
         return new JobActionResult(result.Job, null, result.Validation);
     }
 
-    (ConfigLoadResult Load, string Queue) Load(string id, string yaml, IReadOnlyList<string> overrides)
-    {
-        var load = configs.Load(id, yaml, overrides);
-        if (!load.IsValid) return (load, "");
-        var queue = configs.QueueFor(load.Config!.Run.Device);
-        if (configs.Serves(queue)) return (load, queue);
-        var issue = new ConfigIssue(IssueSeverity.Error, "device", new SourcePosition("config.yaml", 1, 1),
-            $"device '{load.Config.Run.Device}' needs the queue '{queue}', which this server does not have (it serves {string.Join(", ", configs.Queues)}).",
-            "use device: auto, or a device this server has.");
-        return (new ConfigLoadResult(null, ValidationResult.From([issue, .. load.Validation.Warnings, .. load.Validation.Ignored], load.Validation.Memory)), "");
-    }
+    (ConfigLoadResult Load, string Queue) Load(string id, string yaml, IReadOnlyList<string> overrides) =>
+        configs.LoadForQueue(id, yaml, overrides);
 
     async Task<string> EnqueueAsync(string id, string queueName, CancellationToken ct)
     {

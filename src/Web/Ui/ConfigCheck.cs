@@ -1,22 +1,15 @@
 using Sft.Training.Config;
-using Sft.Web.Storage;
+using Sft.Web.Jobs;
 
 namespace Sft.Web.Ui;
 
 /// <summary>
-/// Validates a job config the way the job server will read it (the data folder's built-in models and datasets,
-/// paths relative to the data folder) so the editor can show every finding at its line while the user types.
+/// Validates a job config exactly as a submit will (<see cref="JobConfigs"/>: paths and <c>builtin:</c> names under the
+/// data folder, output forced into the job's folder, the device checked against this server's queues) so the editor
+/// can show every finding at its line while the user types.
 /// </summary>
-public sealed class ConfigCheck(DataFolder folder)
+public sealed class ConfigCheck(JobConfigs configs)
 {
-    public Builtins Builtins { get; } = new(folder.Root);
-
     public ValidationResult Validate(string yaml, IReadOnlyList<string> overrides) =>
-        TrainConfigLoader.Load(yaml, new ConfigLoadOptions
-        {
-            Builtins = Builtins,
-            Overrides = overrides,
-            BaseDirectory = folder.Root,
-            SourceName = "config.yaml",
-        }).Validation;
+        configs.LoadForQueue(JobIds.New(), yaml, overrides).Load.Validation;
 }

@@ -2,6 +2,7 @@ using Bunit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Sft.Data.Persistence;
+using Sft.Web.Jobs;
 using Sft.Web.Live;
 using Sft.Web.Storage;
 using Sft.Web.Ui;
@@ -29,6 +30,8 @@ public sealed class UiTestContext : BunitContext
         Services.AddDbContextFactory<SftDbContext>(o => o.UseSqlite($"Data Source={folder.AppDatabasePath};Pooling=False"));
         Services.AddSingleton<JobNotifier>();
         Services.AddSingleton<JobQueries>();
+        Services.AddSingleton(new DeviceQueues(["cpu"], "test"));
+        Services.AddSingleton<JobConfigs>();
         Services.AddSingleton<ConfigCheck>();
         Services.AddSingleton<Catalog>();
         Services.AddSingleton<DatasetPreviews>();
