@@ -13,9 +13,10 @@ def key(r):
 
 def main(path):
     rows = [json.loads(line) for line in open(path) if line.strip().startswith("{")]
-    peaks = {(r["impl"], r["dtype"]): r["peak_gflops"] for r in rows if r["kind"] == "matmul"}
-    for (impl, dtype), gflops in sorted(peaks.items()):
-        print(f"matmul peak {impl:14} {dtype}: {gflops:8.1f} GFLOP/s")
+    for r in rows:
+        if r["kind"] == "matmul":
+            print(f"matmul peak {r['impl']:14} {r['dtype']} ({r.get('path', 'native')}): {r['peak_gflops']:8.1f} GFLOP/s "
+                  f"(sizes {', '.join(str(s['n']) for s in r['sizes'])}, {r['threads']} threads)")
     steps = [r for r in rows if r["kind"] == "step"]
     engine = {key(r): r for r in steps if r["impl"] == "engine"}
     torch = {key(r): r for r in steps if r["impl"] == "pytorch-eager"}

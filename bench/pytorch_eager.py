@@ -246,7 +246,7 @@ def matmul(args):
     sizes = [int(s) for s in args.sizes.split(",")]
     for name in names:
         results = [{"n": n, "gflops": round(measure_matmul(DTYPES[name], n, args.repeats), 1)} for n in sizes]
-        print(json.dumps({"kind": "matmul", "impl": "pytorch-eager", "dtype": name, "threads": torch.get_num_threads(),
+        print(json.dumps({"kind": "matmul", "impl": "pytorch-eager", "dtype": name, "path": "native", "threads": torch.get_num_threads(),
                           "sizes": results, "peak_gflops": max(r["gflops"] for r in results)}), flush=True)
 
 
