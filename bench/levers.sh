@@ -30,9 +30,9 @@ run "gradients after the step" "set to none" -- "${FULL[@]}" --zero-grad none
 run "gradients after the step" "zeroed in place" -- "${FULL[@]}" --zero-grad zero
 run "bf16 matmul (50m full bf16)" "widened to fp32" SFT_BF16_MATMUL=widen -- --model 50m --mode full --dtype bf16
 run "bf16 matmul (50m full bf16)" "libtorch bf16 kernels" SFT_BF16_MATMUL=native -- --model 50m --mode full --dtype bf16
-run "threads" "$THREADS threads" -- "${FULL[@]}"
 run "threads" "1 thread" -- "${FULL[@]}" --threads 1
-run "threads" "$THREADS threads, OMP_WAIT_POLICY=PASSIVE" OMP_WAIT_POLICY=PASSIVE -- "${FULL[@]}"
+run "threads" "2 threads" -- "${FULL[@]}" --threads 2
+run "threads" "2 threads, OMP_WAIT_POLICY=PASSIVE" OMP_WAIT_POLICY=PASSIVE -- "${FULL[@]}" --threads 2
 run "allocator" "glibc default" -- "${FULL[@]}"
 run "allocator" "fixed 128 KiB mmap threshold" MALLOC_MMAP_THRESHOLD_=131072 -- "${FULL[@]}"
 run "recompute (LoRA)" "none" -- "${LORA[@]}" --recompute 0
