@@ -1,7 +1,15 @@
 using Sft.Web;
+using Sft.Web.Api;
+using Sft.Web.Auth;
 using Sft.Web.Cli;
+using Sft.Web.Hubs;
+using Sft.Web.Jobs;
+using Sft.Web.Live;
+using Sft.Web.Storage;
+using Sft.Web.Uploads;
 
-// One executable, two faces: `Sft.Web <command> ...` runs a CLI command (score, tokenize, ...);
+// One executable, two faces: `Sft.Web <command> ...` runs a CLI command (score, create-model, check-config,
+// create-api-key);
 // anything else starts the server.
 if (args.Length > 0 && CliCommands.TryGet(args[0], out var command))
 {
@@ -15,10 +23,29 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
     ContentRootPath = ContentRoot.Find(),
 });
 
+// Hosted services start in this order and stop in reverse.
+builder.Services.AddSftStorage();      // data folder, app database, migrations at start
+builder.Services.AddSftAuth();         // API keys, cookie login, policies, bootstrap key
+builder.Services.AddSftLive();         // event writer + notifier (before the queue: stops after the jobs)
+builder.AddSftQueue();                 // Hangfire: own storage, one single-worker server per device queue
+builder.Services.AddSftJobs();         // job submission and the runner that trains
+builder.Services.AddSftHubs();         // SignalR and its throttled broadcaster
+builder.Services.AddSftUploads();      // request size limits, multipart helper
+builder.Services.AddSftApi();          // JSON, problem details, OpenAPI
+
 var app = builder.Build();
 
-app.UseStaticFiles();
-app.MapGet("/health", () => Results.Ok(new { status = "ok" }));
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseAntiforgery();
+app.UseStaticFiles();                  // after authorization: nothing but /health and /login is anonymous
+
+app.MapLoginApi();
+app.MapSftApi();
+app.MapSftHubs();
+app.MapSftHangfireDashboard();
 
 await app.RunAsync();
 return 0;

@@ -25,3 +25,10 @@ public sealed class TempDir : IDisposable
     public string this[string relative] => System.IO.Path.Combine(Path, relative);
     public void Dispose() { try { Directory.Delete(Path, recursive: true); } catch (IOException) { } }
 }
+
+/// <summary>
+/// Tests that need torch's global CPU generator to themselves (dropout replay, seeded initialisation compared
+/// bit for bit): xunit runs them alone, after the parallel ones, so no other test draws from it in between.
+/// </summary>
+[CollectionDefinition(nameof(SerialTorchRng), DisableParallelization = true)]
+public sealed class SerialTorchRng;

@@ -138,17 +138,26 @@ public static class HfModelFolder
     /// </summary>
     public static void Save(CausalLM model, string folder, ModelSaveOptions? options = null)
     {
+        WriteAtomically(folder, temporary => WriteInto(model, temporary, options));
+    }
+
+    /// <summary>Writes the model's files into an existing folder that the caller makes visible atomically
+    /// (a checkpoint's staging folder, say).</summary>
+    public static void WriteInto(CausalLM model, string folder, ModelSaveOptions? options = null)
+    {
         options ??= new ModelSaveOptions();
-        var tensors = model.state_dict().Select(kv => (kv.Key, kv.Value)).ToList();
+        // A model with adapters is saved as a plain HF model only once they are merged into the base weights.
+        var adapters = model.named_modules().Where(m => m.module is Lora.LoraLinear).Select(m => (m.name, Layer: (Lora.LoraLinear)m.module)).ToList();
+        if (adapters.FirstOrDefault(a => !a.Layer.Merged) is { name: { } unmerged })
+            throw new InvalidOperationException($"{unmerged} has an unmerged LoRA adapter: merge the adapters before saving a full model, or save the adapter folder.");
+        var adapterKeys = adapters.SelectMany(a => new[] { $"{a.name}.lora_A.weight", $"{a.name}.lora_B.weight" }).ToHashSet();
+        var tensors = model.state_dict().Where(kv => !adapterKeys.Contains(kv.Key)).Select(kv => (kv.Key, kv.Value)).ToList();
         var config = model.Config.WithTorchDtype(model.Dtype);
-        WriteAtomically(folder, temporary =>
-        {
-            File.WriteAllText(Path.Combine(temporary, ConfigFile), config.ToJson());
-            File.WriteAllText(Path.Combine(temporary, GenerationConfig.FileName), model.Generation.ToJson());
-            SafeTensorsWriter.SaveWeights(temporary, tensors, options.MaxShardBytes);
-            if (options.TokenizerFrom is { } from) CopyTokenizerFiles(from, temporary);
-            options.AlsoWrite?.Invoke(temporary);
-        });
+        File.WriteAllText(Path.Combine(folder, ConfigFile), config.ToJson());
+        File.WriteAllText(Path.Combine(folder, GenerationConfig.FileName), model.Generation.ToJson());
+        SafeTensorsWriter.SaveWeights(folder, tensors, options.MaxShardBytes);
+        if (options.TokenizerFrom is { } from) CopyTokenizerFiles(from, folder);
+        options.AlsoWrite?.Invoke(folder);
     }
 
     /// <summary>Copies the tokenizer files present in <paramref name="from"/>; returns their names.</summary>

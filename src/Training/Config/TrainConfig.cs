@@ -137,7 +137,7 @@ public enum PackingMode { None, Pack, Truncate }
 /// <param name="Spec">what the data layer loads (<see cref="DatasetLoader"/>): path (absolute local file or folder,
 /// <c>builtin:NAME</c>, or Hub id), data_files per split, split with an optional slice, revision, format, columns</param>
 /// <param name="Origin">where the rows come from, as decided at validation</param>
-/// <param name="Template">prompt template: alpaca (the MindFormers Alpaca prompt) or chatml</param>
+/// <param name="Template">prompt template from the engine's registry (mindformers_alpaca for the Alpaca handler); null = detect from the tokenizer's chat template</param>
 /// <param name="TrainOnPrompt">also train on prompt tokens (labels not masked with -100)</param>
 /// <param name="SeqLength">maximum tokens per sample</param>
 /// <param name="ValidationRatio">fraction of rows held out for evaluation; 0 = none</param>
@@ -146,7 +146,7 @@ public sealed record DatasetSection(
     DatasetOrigin Origin,
     bool Shuffle,
     bool DropRemainder,
-    string Template,
+    string? Template,
     bool TrainOnPrompt,
     int SeqLength,
     PackingMode Packing,

@@ -14,8 +14,8 @@ public sealed record TrainerState
     [JsonPropertyName("global_step")] public long GlobalStep { get; init; }
     [JsonPropertyName("max_steps")] public long MaxSteps { get; init; }
     [JsonPropertyName("epoch")] public int Epoch { get; init; }
-    /// <summary>Index of the next batch within <see cref="Epoch"/> (the data cursor).</summary>
-    [JsonPropertyName("batch_in_epoch")] public long BatchInEpoch { get; init; }
+    /// <summary>Samples of <see cref="Epoch"/>'s order already consumed (the data cursor).</summary>
+    [JsonPropertyName("samples_in_epoch")] public int SamplesInEpoch { get; init; }
     [JsonPropertyName("learning_rate")] public double LearningRate { get; init; }
     [JsonPropertyName("trained_tokens")] public long TrainedTokens { get; init; }
     [JsonPropertyName("seed")] public long Seed { get; init; }

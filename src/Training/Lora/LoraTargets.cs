@@ -17,6 +17,16 @@ public sealed class LoraTargets
         ["w1"] = "gate_proj", ["w2"] = "down_proj", ["w3"] = "up_proj",
     };
 
+    /// <summary>MindFormers' block names: <c>attention.wq</c> is <c>self_attn.q_proj</c>, <c>feed_forward.w1</c> is <c>mlp.gate_proj</c>.</summary>
+    static readonly IReadOnlyDictionary<string, string> HfWords = new Dictionary<string, string>(MindFormersNames)
+    {
+        ["attention"] = "self_attn", ["feed_forward"] = "mlp",
+    };
+
+    static readonly Regex MindFormersWord = new(@"(?<!\\)\b(wq|wk|wv|wo|w1|w2|w3|attention|feed_forward)\b", RegexOptions.CultureInvariant);
+
+    static string ToHfName(string name) => string.Join('.', name.Split('.').Select(part => HfWords.GetValueOrDefault(part, part)));
+
     readonly IReadOnlyList<string>? _names;
     readonly Regex? _regex;
 
@@ -26,12 +36,13 @@ public sealed class LoraTargets
     public LoraTargets(IReadOnlyList<string> names)
     {
         if (names.Count == 0) throw new ArgumentException("target_modules is empty: name at least one module (e.g. q_proj, v_proj).");
-        _names = names.Select(n => MindFormersNames.TryGetValue(n, out var hf) ? hf : n).Distinct().ToArray();
+        _names = names.Select(ToHfName).Distinct().ToArray();
     }
 
     public LoraTargets(string pattern)
     {
-        var mapped = Regex.Replace(pattern, @"\b(wq|wk|wv|wo|w1|w2|w3)\b", m => MindFormersNames[m.Value]);
+        // Rename MindFormers names that stand as words, not escapes such as \w1.
+        var mapped = MindFormersWord.Replace(pattern, m => HfWords[m.Value]);
         try { _regex = new Regex($"^(?:{mapped})$", RegexOptions.CultureInvariant); }
         catch (ArgumentException e) { throw new ArgumentException($"target_modules '{pattern}' is not a valid regular expression: {e.Message}"); }
         _pattern = mapped;

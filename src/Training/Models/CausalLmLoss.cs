@@ -25,9 +25,20 @@ public static class CausalLmLoss
     public const long IgnoreIndex = -100;
     public const long DefaultChunkTokens = 1024;
 
-    /// <summary>Loss from final hidden states <c>[B, T, H]</c>: the model's head is applied chunk by chunk.</summary>
-    public static LossSum Compute(CausalLM model, Tensor hidden, Tensor labels, long chunkTokens = DefaultChunkTokens) =>
-        Compute(hidden, labels, model.Logits, chunkTokens);
+    /// <summary>Loss from final hidden states <c>[B, T, H]</c>: the model's head is applied chunk by chunk.
+    /// When gradients are recorded this goes through <see cref="FusedLinearCrossEntropy"/>, so training never holds
+    /// the [tokens, vocab] logits either.</summary>
+    public static LossSum Compute(CausalLM model, Tensor hidden, Tensor labels, long chunkTokens = DefaultChunkTokens)
+    {
+        var head = model.HeadWeight;
+        if (!is_grad_enabled() || head is null || !(hidden.requires_grad || head.requires_grad))
+            return Compute(hidden, labels, model.Logits, chunkTokens);
+        CheckShapes(hidden, labels);
+        using var scope = NewDisposeScope();
+        var (rows, targets) = CountedRows(hidden, labels);
+        var sum = FusedLinearCrossEntropy.Apply(rows, head, targets, chunkTokens);
+        return new LossSum(sum.MoveToOuterDisposeScope(), targets.shape[0]);
+    }
 
     /// <summary>Loss from logits <c>[B, T, V]</c> already computed.</summary>
     public static LossSum Compute(Tensor logits, Tensor labels, long chunkTokens = DefaultChunkTokens) =>

@@ -14,16 +14,14 @@ public sealed record ModelPreset(string Name, string Description, ModelConfig Co
 public static class ModelPresets
 {
     const string PresetPrefix = "Sft.Training/presets/";
-    const string TokenizerPrefix = "Sft.Training/tokenizers/";
+    const string TokenizerPrefix = Tokenization.BuiltInTokenizers.ResourcePrefix;
     static readonly Assembly Assembly = typeof(ModelPresets).Assembly;
 
     public static IReadOnlyList<string> Names { get; } = Assembly.GetManifestResourceNames()
         .Where(n => n.StartsWith(PresetPrefix, StringComparison.Ordinal) && n.EndsWith(".json", StringComparison.Ordinal))
         .Select(n => n[PresetPrefix.Length..^".json".Length]).Order(StringComparer.Ordinal).ToArray();
 
-    public static IReadOnlyList<string> Tokenizers { get; } = Assembly.GetManifestResourceNames()
-        .Where(n => n.StartsWith(TokenizerPrefix, StringComparison.Ordinal))
-        .Select(n => n[TokenizerPrefix.Length..].Split('/')[0]).Distinct().Order(StringComparer.Ordinal).ToArray();
+    public static IReadOnlyList<string> Tokenizers => Tokenization.BuiltInTokenizers.Names;
 
     public static ModelPreset Get(string name)
     {
@@ -61,5 +59,20 @@ public static class ModelPresets
             written.Add(name);
         }
         return written;
+    }
+
+    /// <summary>
+    /// Writes a randomly initialised model of preset <paramref name="name"/> (weights from <paramref name="seed"/>, so
+    /// the same seed gives the same model) with its bundled tokenizer into <paramref name="folder"/>, atomically.
+    /// </summary>
+    public static void CreateFolder(string name, string folder, long seed = 0)
+    {
+        var preset = Get(name);
+        using var model = new CausalLM(preset.Config, TorchSharp.torch.CPU, ModelConfig.ParseDtype(preset.Config.TorchDtype, "torch_dtype")) { Generation = preset.Generation };
+        ModelInit.Initialize(model, seed);
+        Checkpoints.HfModelFolder.Save(model, folder, new Checkpoints.ModelSaveOptions
+        {
+            AlsoWrite = preset.Tokenizer is { } tokenizer ? f => WriteTokenizer(tokenizer, f) : null,
+        });
     }
 }

@@ -29,8 +29,7 @@ public sealed class Recompute : autograd.SingleTensorFunction<Recompute>
         var (x, cos, sin, mask, layer) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Tensor)vars[3], (DecoderLayer)vars[4]);
         // The autograd graph owns saved tensors, so they outlive the caller's dispose scope.
         ctx.save_for_backward([x, cos, sin, mask]);
-        ctx.save_data("layer", layer);
-        ctx.save_data("rng", get_rng_state().DetachFromDisposeScope());
+        ctx.save_data("state", new Saved(layer, get_rng_state().DetachFromDisposeScope()));
         using var noGrad = no_grad();
         return layer.forward(x, new LayerInputs(cos, sin, mask.numel() == 0 ? null : mask, null));
     }
@@ -38,8 +37,7 @@ public sealed class Recompute : autograd.SingleTensorFunction<Recompute>
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
     {
         var saved = ctx.get_saved_variables();
-        var layer = (DecoderLayer)ctx.get_data("layer");
-        using var rng = (Tensor)ctx.get_data("rng");
+        var (layer, rng) = (Saved)ctx.get_data("state");
         var (cos, sin, mask) = (saved[1], saved[2], saved[3]);
         var x = saved[0].detach().requires_grad_(true);
         var after = get_rng_state();
@@ -52,6 +50,10 @@ public sealed class Recompute : autograd.SingleTensorFunction<Recompute>
         }
         set_rng_state(after);
         after.Dispose();
+        rng.Dispose();
         return [x.grad!, null!, null!, null!, null!];   // one per argument of apply: only x gets a gradient
     }
+
+    // Not tensors of the graph: kept as plain data (the RNG state is disposed after use).
+    sealed record Saved(DecoderLayer Layer, Tensor Rng);
 }

@@ -7,9 +7,13 @@ public static class CliCommands
 
     static readonly Dictionary<string, Command> Commands = new(StringComparer.Ordinal)
     {
+        ["tokenize"] = TokenizeCommand.RunAsync,
         ["score"] = ScoreCommand.RunAsync,
         ["create-model"] = CreateModelCommand.RunAsync,
+        ["finetune"] = FinetuneCommand.RunAsync,
+        ["merge-lora"] = MergeLoraCommand.RunAsync,
         [CheckConfigCommand.Name] = CheckConfigCommand.Run,
+        [CreateApiKeyCommand.Name] = CreateApiKeyCommand.RunAsync,
     };
 
     public static IReadOnlyCollection<string> Names => Commands.Keys;

@@ -43,7 +43,7 @@ public sealed class ExampleConfigsTests : IDisposable
         Assert.Equal((DatasetOrigin.Builtin, "builtin:alpaca_en_demo"), (c.TrainData.Origin, c.TrainData.Spec.Path));
         Assert.Equal("/srv/sft/output/demo_tiny", c.Run.OutputDir);
         Assert.Equal((1, 4, 2, (int?)60), (c.Loop.Epochs, c.Loop.BatchSize, c.Loop.GradientAccumulationSteps, c.Loop.MaxSteps));
-        Assert.Equal((DatasetFormat.Alpaca, "alpaca", false, 256, 0.05), (c.TrainData.Spec.Format, c.TrainData.Template, c.TrainData.TrainOnPrompt, c.TrainData.SeqLength, c.TrainData.ValidationRatio));
+        Assert.Equal((DatasetFormat.Alpaca, "mindformers_alpaca", false, 256, 0.05), (c.TrainData.Spec.Format, c.TrainData.Template, c.TrainData.TrainOnPrompt, c.TrainData.SeqLength, c.TrainData.ValidationRatio));
         Assert.True(c.TrainData.Shuffle);
         Assert.Equal(new EvalSection(true, null, 20, null), c.Eval);
         Assert.Equal(new CheckpointSection(30, 2, true), c.Checkpoints);

@@ -56,7 +56,7 @@ public sealed class GuideConfigTests : IDisposable
         Assert.False(c.TrainData.Shuffle);
         Assert.True(c.TrainData.DropRemainder);
         Assert.Equal(PackingMode.Pack, c.TrainData.Packing);
-        Assert.Equal("alpaca", c.TrainData.Template);
+        Assert.Equal("mindformers_alpaca", c.TrainData.Template);
         Assert.Equal(8192, c.TrainData.SeqLength);
         Assert.Equal(DatasetFormat.Alpaca, c.TrainData.Spec.Format);
         Assert.Equal(ColumnMapping.Default, c.TrainData.Spec.Columns);

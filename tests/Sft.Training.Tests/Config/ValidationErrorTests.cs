@@ -271,7 +271,7 @@ public sealed class ValidationErrorTests : IDisposable
         var separate = Load(Config("do_eval: True\neval_step_interval: 50\neval_dataset:\n  data_loader:\n    type: CommonDataLoader\n    path: llm-wizard/alpaca-gpt4-data\n    split: test\n"));
         Assert.True(separate.IsValid, separate.Validation.Format());
         var eval = separate.Config!.Eval;
-        Assert.Equal(("test", 1024, "alpaca", 50), (eval.Data!.Spec.Split, eval.Data.SeqLength, eval.Data.Template, eval.StepInterval));
+        Assert.Equal(("test", 1024, "mindformers_alpaca", 50), (eval.Data!.Spec.Split, eval.Data.SeqLength, eval.Data.Template, eval.StepInterval));
     }
 
     [Fact]

@@ -81,6 +81,18 @@ public class LoraLinearTests
         Assert.True(mindformers.Matches("model.layers.0.self_attn.o_proj"));
         Assert.False(mindformers.Matches("model.layers.0.mlp.up_proj"));
         Assert.Throws<ArgumentException>(() => new LoraTargets("(unclosed"));
+
+        // MindFormers block names, in lists and regexes; a \w escape is left alone.
+        var dotted = new LoraTargets(["attention.wq", "feed_forward.w1"]);
+        Assert.True(dotted.Matches("model.layers.2.self_attn.q_proj"));
+        Assert.True(dotted.Matches("model.layers.2.mlp.gate_proj"));
+        Assert.False(dotted.Matches("model.layers.2.mlp.up_proj"));
+        var dottedRegex = new LoraTargets(@".*\.attention\.(wq|wv)");
+        Assert.True(dottedRegex.Matches("model.layers.0.self_attn.v_proj"));
+        var escape = new LoraTargets(@"model\.layers\.\d+\.mlp\.\w+_proj");
+        Assert.True(escape.Matches("model.layers.1.mlp.down_proj"));
+        var escapeW1 = new LoraTargets(@".*\w1");   // \w1 is "a word character, then 1", not MindFormers' w1
+        Assert.Equal(@".*\w1", escapeW1.Describe());
     }
 
     [Fact]

@@ -24,7 +24,9 @@ public static class ConfigBinder
             ctx.Issues.Ignored(evalTokenizer.Path, evalTokenizer.Position, "train_dataset's tokenizer is used for evaluation too.");
 
         var model = ModelBinder.Bind(root, ctx);
-        var tokenizer = TokenizerBinder.Bind(trainBlock?.Tokenizer, model.Path, model.At, ctx);
+        // Pre-tokenized rows need no tokenizer: the model folder may ship none.
+        var tokenized = trainBlock?.Data?.Spec.Format == Sft.Data.Datasets.Formats.DatasetFormat.PreTokenized;
+        var tokenizer = TokenizerBinder.Bind(trainBlock?.Tokenizer, model.Path, model.At, ctx, required: !tokenized);
         var optimizer = OptimizerBinder.BindOptimizer(root, ctx, out var optimizerLr);
         var schedule = OptimizerBinder.BindSchedule(root, ctx, optimizerLr);
         var clip = OptimizerBinder.BindClipping(root, ctx);

@@ -18,7 +18,11 @@ public sealed record DataBlock(DatasetSection? Data, SectionReader? Tokenizer, i
 /// </summary>
 public static partial class DataBinder
 {
-    public static readonly IReadOnlyList<string> Templates = ["alpaca", "chatml"];
+    /// <summary>The prompt templates a handler may name (the engine's registry).</summary>
+    public static readonly IReadOnlyList<string> Templates = [.. Tokenization.Templates.PromptTemplates.Names, "qwen2.5"];
+
+    /// <summary>What MindFormers' AlpacaInstructDataHandler renders: its USER:/ASSISTANT: Alpaca prompt.</summary>
+    public const string InstructHandlerTemplate = "mindformers_alpaca";
 
     const string InstructHandler = "AlpacaInstructDataHandler";
     const string PackingHandlerType = "PackingHandler";
@@ -78,7 +82,8 @@ public static partial class DataBinder
         loader.Finish();
 
         var seqLength = handlers.SeqLength ?? inheritFrom?.SeqLength;
-        var template = handlers.Template ?? inheritFrom?.Data?.Template ?? (handlers.HasInstruct ? "alpaca" : "chatml");
+        // Without a handler or a template key, the template comes from the tokenizer's chat template (null).
+        var template = handlers.Template ?? inheritFrom?.Data?.Template ?? (handlers.HasInstruct ? InstructHandlerTemplate : null);
         var trainOnPrompt = handlers.TrainOnPrompt ?? inheritFrom?.Data?.TrainOnPrompt ?? false;
         var packing = handlers.Packing ?? PackingMode.None;
         if (handlers.Packing is null && packingKey is not null)

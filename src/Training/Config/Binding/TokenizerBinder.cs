@@ -5,11 +5,11 @@ namespace Sft.Training.Config.Binding;
 /// <summary>The instruct handler's <c>tokenizer</c> block (MindFormers' Qwen2Tokenizer settings), or the model folder's tokenizer.</summary>
 public static class TokenizerBinder
 {
-    public static TokenizerSection Bind(SectionReader? block, string modelFolder, SourcePosition modelAt, BindContext ctx)
+    public static TokenizerSection Bind(SectionReader? block, string modelFolder, SourcePosition modelAt, BindContext ctx, bool required = true)
     {
         if (block is null)
         {
-            CheckFolderTokenizer(modelFolder, "load_checkpoint", modelAt, ctx);
+            if (required) CheckFolderTokenizer(modelFolder, "load_checkpoint", modelAt, ctx);
             return new TokenizerSection("auto", null, null, null, null, null, null, null);
         }
 
@@ -32,7 +32,7 @@ public static class TokenizerBinder
             ctx.Issues.Error(block.KeyPath(missing), block.Position, $"{missing} is missing: a BPE tokenizer needs vocab_file and merges_file together.",
                 $"add {missing}, or remove both to use the model folder's tokenizer.json.");
         }
-        if (vocab is null && merges is null && tokenizerFile is null)
+        if (required && vocab is null && merges is null && tokenizerFile is null)
             CheckFolderTokenizer(modelFolder, block.Path, block.Position, ctx);
         return new TokenizerSection(type, vocab, merges, tokenizerFile, pad, eos, bos, unk);
     }
