@@ -1,39 +1,57 @@
 #!/usr/bin/python3
 """Prints the side-by-side table from the JSON lines that Sft.Bench and pytorch_eager.py wrote.
+With several files (repeated runs), each cell is the median over runs and the ratio's spread is shown.
 
-usage: compare_table.py RESULTS.jsonl
+usage: compare_table.py RESULTS.jsonl [MORE.jsonl ...]
 """
 import json
+import statistics
 import sys
 
 
 def key(r):
-    return (r["model"], r["mode"], r["dtype"], r["batch"], r["seq"])
+    return (r["model"], r["mode"], r["dtype"], r["batch"], r["seq"], r["recompute_layers"])
 
 
-def main(path):
-    rows = [json.loads(line) for line in open(path) if line.strip().startswith("{")]
-    peaks = {(r["impl"], r["dtype"]): r["peak_gflops"] for r in rows if r["kind"] == "matmul"}
-    for (impl, dtype), gflops in sorted(peaks.items()):
-        print(f"matmul peak {impl:14} {dtype}: {gflops:8.1f} GFLOP/s")
-    steps = [r for r in rows if r["kind"] == "step"]
-    engine = {key(r): r for r in steps if r["impl"] == "engine"}
-    torch = {key(r): r for r in steps if r["impl"] == "pytorch-eager"}
-    header = ("config", "engine tok/s", "pytorch tok/s", "ratio", "engine MFU", "step ms eng/pt",
-              "peak RSS MB eng/pt", "eng RSS-base MB", "memory model MB")
+def spread(values, fmt):
+    m = statistics.median(values)
+    return fmt.format(m) if len(values) == 1 else f"{fmt.format(m)} ({fmt.format(min(values))}-{fmt.format(max(values))})"
+
+
+def main(paths):
+    runs = [[json.loads(line) for line in open(p) if line.strip().startswith("{")] for p in paths]
+    for rows in runs:
+        for r in rows:
+            if r["kind"] == "matmul":
+                print(f"matmul peak {r['impl']:14} {r['dtype']} ({r.get('path', 'native')}): {r['peak_gflops']:8.1f} GFLOP/s "
+                      f"(sizes {', '.join(str(s['n']) for s in r['sizes'])}, {r['threads']} threads)")
+    engine, torch, ratios, order = {}, {}, {}, []
+    for rows in runs:
+        e = {key(r): r for r in rows if r["kind"] == "step" and r["impl"] == "engine"}
+        p = {key(r): r for r in rows if r["kind"] == "step" and r["impl"] == "pytorch-eager"}
+        for k, r in e.items():
+            if k not in order:
+                order.append(k)
+            engine.setdefault(k, []).append(r)
+            if k in p:
+                torch.setdefault(k, []).append(p[k])
+                ratios.setdefault(k, []).append(r["tokens_per_s"] / p[k]["tokens_per_s"])
+    header = ("config", "engine tok/s", "pytorch tok/s", "ratio" + (f" (median of {len(runs)}, range)" if len(runs) > 1 else ""),
+              "engine MFU", "step ms eng / pt", "peak RSS MB eng / pt", "eng RSS-base MB", "memory model MB")
     lines = [header]
-    for k, e in engine.items():
-        p = torch.get(k)
-        model = e["memory_model"]
+    for k in order:
+        e, p = engine[k], torch.get(k, [])
+        model = e[0]["memory_model"]
+        med = lambda rs, f: statistics.median(r[f] for r in rs)
         lines.append((
-            f"{e['model']} {e['mode']} {e['dtype']} b{e['batch']}x{e['seq']}" + (f" rc{e['recompute_layers']}" if e["recompute_layers"] else ""),
-            f"{e['tokens_per_s']:.1f}",
-            f"{p['tokens_per_s']:.1f}" if p else "-",
-            f"{e['tokens_per_s'] / p['tokens_per_s']:.2f}x" if p else "-",
-            f"{100 * e['mfu']:.1f}%",
-            f"{e['step_ms_median']:.0f} / {p['step_ms_median']:.0f}" if p else f"{e['step_ms_median']:.0f}",
-            f"{e['peak_rss_mb']:.0f} / {p['peak_rss_mb']:.0f}" if p else f"{e['peak_rss_mb']:.0f}",
-            f"{e['peak_above_baseline_mb']:.0f}",
+            f"{k[0]} {k[1]} {k[2]} b{k[3]}x{k[4]}" + (f" rc{k[5]}" if k[5] else ""),
+            f"{med(e, 'tokens_per_s'):.1f}",
+            f"{med(p, 'tokens_per_s'):.1f}" if p else "-",
+            spread(ratios[k], "{:.2f}x") if k in ratios else "-",
+            f"{100 * med(e, 'mfu'):.1f}%",
+            f"{med(e, 'step_ms_median'):.0f} / {med(p, 'step_ms_median'):.0f}" if p else f"{med(e, 'step_ms_median'):.0f}",
+            f"{med(e, 'peak_rss_mb'):.0f} / {med(p, 'peak_rss_mb'):.0f}" if p else f"{med(e, 'peak_rss_mb'):.0f}",
+            f"{med(e, 'peak_above_baseline_mb'):.0f}",
             f"{model['total_mb']:.0f} (w {model['weights_mb']:.0f} g {model['grads_mb']:.0f} "
             f"o {model['optimizer_mb'] + model['master_weights_mb']:.0f} a {model['activations_mb']:.0f})",
         ))
@@ -45,6 +63,6 @@ def main(path):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
+    if len(sys.argv) < 2:
         sys.exit(__doc__)
-    main(sys.argv[1])
+    main(sys.argv[1:])

@@ -246,7 +246,7 @@ def matmul(args):
     sizes = [int(s) for s in args.sizes.split(",")]
     for name in names:
         results = [{"n": n, "gflops": round(measure_matmul(DTYPES[name], n, args.repeats), 1)} for n in sizes]
-        print(json.dumps({"kind": "matmul", "impl": "pytorch-eager", "dtype": name, "threads": torch.get_num_threads(),
+        print(json.dumps({"kind": "matmul", "impl": "pytorch-eager", "dtype": name, "path": "native", "threads": torch.get_num_threads(),
                           "sizes": results, "peak_gflops": max(r["gflops"] for r in results)}), flush=True)
 
 
@@ -269,6 +269,7 @@ def step(args):
     model.train()
     trained = sum(p.numel() for p in model.parameters() if p.requires_grad)
     optimizer = torch.optim.AdamW(adamw_groups(model), lr=1e-4)
+    setup_rss = rss_mb("VmRSS:")  # weights, no step yet (AdamW state is created lazily at the first step)
     generator = torch.Generator().manual_seed(args.seed)
 
     times, cpu_times, faults, losses, phases = [], [], [], [], {}
@@ -317,11 +318,11 @@ def step(args):
         "step_ms_max": round(max(times), 1), "cpu_ms_median": round(statistics.median(cpu_times), 1),
         "minor_faults_median": int(statistics.median(faults)), "tokens_per_s": round(tokens_per_s, 1), "achieved_gflops": round(achieved, 1),
         "peak_gflops": round(peak, 1), "peak_source": peak_source, "mfu": round(achieved / peak, 4),
-        "baseline_rss_mb": round(baseline, 1), "peak_rss_mb": round(peak_rss, 1),
+        "baseline_rss_mb": round(baseline, 1), "peak_rss_mb": round(peak_rss, 1), "setup_rss_mb": round(setup_rss, 1),
         "peak_above_baseline_mb": round(peak_rss - baseline, 1), "memory_model": None, "memory_model_total_mb": None,
         "loss_first": round(losses[0], 4), "loss_last": round(losses[-1], 4),
         "phase_ms_median": {name: round(statistics.median(v), 1) for name, v in phases.items()},
-        "torch_version": torch.__version__,
+        "load_avg": open("/proc/loadavg").read().strip(), "torch_version": torch.__version__,
     }), flush=True)
 
 

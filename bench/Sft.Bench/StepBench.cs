@@ -27,8 +27,8 @@ public static class StepBench
         int Threads, int RecomputeLayers, long ParamsTotal, long ParamsTrained, long ParamsMatmul, long TokensPerStep,
         double FlopsPerToken, double StepMsMedian, double StepMsMin, double StepMsMax, double CpuMsMedian, long MinorFaultsMedian, double TokensPerS,
         double AchievedGflops, double PeakGflops, string PeakSource, double Mfu, double BaselineRssMb, double PeakRssMb,
-        double PeakAboveBaselineMb, MemoryFigures MemoryModel, double MemoryModelTotalMb, double LossFirst, double LossLast,
-        IReadOnlyDictionary<string, double> PhaseMsMedian);
+        double SetupRssMb, double PeakAboveBaselineMb, MemoryFigures MemoryModel, double MemoryModelTotalMb, double LossFirst, double LossLast,
+        IReadOnlyDictionary<string, double> PhaseMsMedian, string LoadAvg);
 
     public static int Run(BenchOptions o)
     {
@@ -57,6 +57,7 @@ public static class StepBench
             FusedCpuKernel = fusedAdamW,
         };
 
+        var setupRss = Mb(MemorySnapshot.OfProcess().ProcessRss);   // weights, optimizer state, no step yet
         var generator = new Generator((ulong)seed, CPU);
         var times = new List<double>();
         var cpuTimes = new List<double>();
@@ -92,8 +93,8 @@ public static class StepBench
             get_num_threads(), recompute, estimate.TotalParameters, estimate.TrainableParameters,
             FlopsModel.MatmulParameters(config), tokens, flopsPerToken, Math.Round(median, 1), Math.Round(times.Min(), 1),
             Math.Round(times.Max(), 1), Math.Round(Median(cpuTimes), 1), (long)Median(faults), Math.Round(tokensPerS, 1), Math.Round(achieved, 1), Math.Round(peak.Value, 1), peakSource,
-            Math.Round(achieved / peak.Value, 4), Math.Round(baselineRss, 1), Math.Round(peakRss, 1), Math.Round(peakRss - baselineRss, 1),
-            memory, Math.Round(memory.TotalMb, 1), Math.Round(losses[0], 4), Math.Round(losses[^1], 4), phases.Medians()));
+            Math.Round(achieved / peak.Value, 4), Math.Round(baselineRss, 1), Math.Round(peakRss, 1), setupRss, Math.Round(peakRss - baselineRss, 1),
+            memory, Math.Round(memory.TotalMb, 1), Math.Round(losses[0], 4), Math.Round(losses[^1], 4), phases.Medians(), File.ReadAllText("/proc/loadavg").Trim()));
         return 0;
     }
 

@@ -60,13 +60,18 @@ public sealed class LoraLinear : Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var result = Bf16Widening.Linear(input, weight, bias);
-        if (!Merged)
-        {
-            var x = lora_dropout is null ? input : lora_dropout.forward(input);
-            result = result.add_(Bf16Widening.Linear(Bf16Widening.Linear(x, LoraA, null), LoraB, null).mul_(Scaling));
-        }
-        return result.MoveToOuterDisposeScope();
+        if (Merged) return Bf16Widening.Linear(input, weight, bias).MoveToOuterDisposeScope();
+        var x = lora_dropout is null ? input : lora_dropout.forward(input);
+        if (Bf16Widening.Applies(input))
+            return Bf16Widening.Linear(input, weight, bias)
+                .add_(Bf16Widening.Linear(Bf16Widening.Linear(x, LoraA, null), LoraB, null).mul_(Scaling)).MoveToOuterDisposeScope();
+        // result += scaling·(x·Aᵀ)·Bᵀ as one in-place addmm on the base output: no [tokens, out] temporary
+        // for the adapter term, and backward scales the rank-r product instead of a full-width gradient.
+        var rows = input.reshape(-1, input.shape[^1]);                                      // [N, in]
+        var result = functional.linear(rows, weight, bias);                                  // [N, out]
+        var down = functional.linear(x.reshape(-1, x.shape[^1]), LoraA);                    // [N, r]
+        result.addmm_(down, LoraB.t(), beta: 1, alpha: (float)Scaling);
+        return result.view([.. input.shape[..^1], result.shape[^1]]).MoveToOuterDisposeScope();
     }
 
     /// <summary>W += (B·A)·scaling, after which the adapter path is skipped (PEFT's merge).</summary>

@@ -37,7 +37,8 @@ public static class Bf16Widening
         return amxBf16 || avx512Bf16;
     }
 
-    static bool Applies(Tensor x) => Enabled && x.dtype == ScalarType.BFloat16 && x.device_type == DeviceType.CPU;
+    /// <summary>Whether products with this operand go through fp32.</summary>
+    public static bool Applies(Tensor x) => Enabled && x.dtype == ScalarType.BFloat16 && x.device_type == DeviceType.CPU;
 
     /// <summary>y = x·Wᵀ + b, through fp32 when the operands are bf16 on a CPU without bf16 matrix instructions.</summary>
     public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias) =>
