@@ -1,14 +1,8 @@
 using System.Diagnostics;
-using System.Net.Http.Headers;
 using System.Threading.Channels;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Sft.Data.Persistence;
 using Sft.Training.Engine;
 using Sft.Web.Api.Models;
@@ -17,8 +11,20 @@ using Sft.Web.Live;
 /// <summary>The real server in this process on a loopback port, fed through the same ITrainingEventSink a trainer uses.</summary>
 static class ServerBench
 {
-    static async Task Main(string[] args)
+    static async Task<int> Main(string[] args)
     {
+        if (args is ["watchers", ..])
+        {
+            int Arg(int i, int fallback) => args.Length > i ? int.Parse(args[i]) : fallback;
+            await WatchersBench.RunAsync(pairs: Arg(1, 2), watchers: Arg(2, 50), steps: Arg(3, 30));
+            return 0;
+        }
+        if (args.Length > 1 || (args.Length == 1 && !int.TryParse(args[0], out _)))
+        {
+            Console.Error.WriteLine("usage: ServerBench [STEPS_PER_SECOND]   (metric latency, writer, API latency, submit, download)\n" +
+                                    "       ServerBench watchers [PAIRS=2] [WATCHERS=50] [STEPS=30]   (tokens/s of a real job with and without watchers)");
+            return 2;
+        }
         var stepsPerSecond = args.Length > 0 ? int.Parse(args[0]) : 20;
         await using var app = new BenchApp();
         var baseAddress = app.BaseAddress;
@@ -27,7 +33,9 @@ static class ServerBench
         await MetricLatencyAsync(app, stepsPerSecond);
         await WriterThroughputAsync(app);
         await ApiLatencyAsync(app);
+        await SubmitBench.RunAsync(app);
         await ZipThroughputAsync(app);
+        return 0;
     }
 
     static async Task MetricLatencyAsync(BenchApp app, int stepsPerSecond)
@@ -64,9 +72,9 @@ static class ServerBench
             foreach (var point in message.Points.Where(p => p.Name == MetricNames.Loss))
                 latencies.Add((at - sent[point.Step]).TotalMilliseconds);
         }
-        latencies.Sort();
-        Console.WriteLine($"metric latency trainer→SignalR, {steps} steps at {stepsPerSecond}/s: p50 {Pct(latencies, 50):F0} ms, " +
-                          $"p95 {Pct(latencies, 95):F0} ms, max {latencies[^1]:F0} ms over {messages} messages ({messages / (steps / (double)stepsPerSecond):F1}/s; goal p95 ≤ 250 ms)");
+        var sorted = new Latencies(latencies, clock.Elapsed);
+        Console.WriteLine($"metric latency trainer→SignalR, {steps} steps at {stepsPerSecond}/s: p50 {sorted.Pct(50):F0} ms, " +
+                          $"p95 {sorted.Pct(95):F0} ms, max {sorted.Max:F0} ms over {messages} messages ({messages / (steps / (double)stepsPerSecond):F1}/s; goal p95 ≤ 250 ms)");
     }
 
     static async Task WriterThroughputAsync(BenchApp app)
@@ -96,26 +104,15 @@ static class ServerBench
         foreach (var (label, path) in new[] { ("GET /api/v1/jobs?limit=20", "/api/v1/jobs?limit=20"), ("GET /api/v1/jobs/{id}/metrics (10k points)", $"/api/v1/jobs/{metricsJob}/metrics?limit=10000") })
         {
             const int clients = 100, perClient = 10;
-            using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients }) { BaseAddress = app.BaseAddress };
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", BenchApp.Key);
+            using var http = app.Client(clients);
             (await http.GetAsync(path)).EnsureSuccessStatusCode();
-            var latencies = new List<double>();
-            var wall = Stopwatch.StartNew();
-            await Task.WhenAll(Enumerable.Range(0, clients).Select(async _ =>
+            var latencies = await ConcurrentLoad.RunAsync(clients, perClient, async (_, _) =>
             {
-                for (var i = 0; i < perClient; i++)
-                {
-                    var one = Stopwatch.StartNew();
-                    using var response = await http.GetAsync(path);
-                    await response.Content.ReadAsByteArrayAsync();
-                    response.EnsureSuccessStatusCode();
-                    lock (latencies) latencies.Add(one.Elapsed.TotalMilliseconds);
-                }
-            }));
-            wall.Stop();
-            latencies.Sort();
-            Console.WriteLine($"{label}, {clients} concurrent clients × {perClient}: p50 {Pct(latencies, 50):F0} ms, p95 {Pct(latencies, 95):F0} ms, " +
-                              $"{latencies.Count / wall.Elapsed.TotalSeconds:N0} req/s");
+                using var response = await http.GetAsync(path);
+                await response.Content.ReadAsByteArrayAsync();
+                response.EnsureSuccessStatusCode();
+            });
+            Console.WriteLine($"{label}, {clients} concurrent clients × {perClient}: {latencies}");
         }
     }
 
@@ -135,8 +132,7 @@ static class ServerBench
         app.Writer.SinkFor(jobId).Publish(new CheckpointEvent(1, folder, CheckpointKind.Full, (long)files * fileMb << 20));
         await app.Writer.FlushAsync();
 
-        using var http = new HttpClient { BaseAddress = app.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", BenchApp.Key);
+        using var http = app.Client();
         var clock = Stopwatch.StartNew();
         using var response = await http.GetAsync($"/api/v1/jobs/{jobId}/checkpoints/1/download", HttpCompletionOption.ResponseHeadersRead);
         response.EnsureSuccessStatusCode();
@@ -152,46 +148,4 @@ static class ServerBench
 
     static StepEvent Step(long step, long total) => new(step, total, 1, step / (double)total, 2.0 / Math.Sqrt(step), 1e-4, 0.8,
         2048, 1500, 8, 0.05, 40_000, 160, Memory, TimeSpan.FromSeconds(total - step));
-
-    static double Pct(List<double> sorted, int p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p / 100.0 * sorted.Count) - 1)];
-}
-
-sealed class BenchApp : WebApplicationFactory<Program>
-{
-    public const string Key = "sft_bench-admin-key-0123456789abcdefghijkl";
-    public string DataDir { get; } = Directory.CreateTempSubdirectory("sft-server-bench-").FullName;
-
-    public BenchApp()
-    {
-        UseKestrel(0);
-        StartServer();
-    }
-
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        builder.UseEnvironment("Production");
-        builder.UseSetting("Sft:DataDir", DataDir);
-        builder.UseSetting("Auth:BootstrapApiKey", Key);
-        builder.ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning));
-    }
-
-    public Uri BaseAddress => new(Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-    public JobEventWriter Writer => Services.GetRequiredService<JobEventWriter>();
-    public SftDbContext Db() => Services.GetRequiredService<IDbContextFactory<SftDbContext>>().CreateDbContext();
-
-    public async Task<string> AddJobAsync()
-    {
-        var id = "ftjob-" + Guid.NewGuid().ToString("N")[..12];
-        await using var db = Db();
-        db.Jobs.Add(new JobEntity { Id = id, Name = "bench", ConfigYaml = "x: 1", Status = JobStatus.Running, CreatedAt = DateTimeOffset.UtcNow });
-        await db.SaveChangesAsync();
-        return id;
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await base.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(DataDir, recursive: true);
-    }
 }

@@ -28,7 +28,7 @@ public static class StepBench
         double FlopsPerToken, double StepMsMedian, double StepMsMin, double StepMsMax, double CpuMsMedian, long MinorFaultsMedian, double TokensPerS,
         double AchievedGflops, double PeakGflops, string PeakSource, double Mfu, double BaselineRssMb, double PeakRssMb,
         double SetupRssMb, double PeakAboveBaselineMb, MemoryFigures MemoryModel, double MemoryModelTotalMb, double LossFirst, double LossLast,
-        IReadOnlyDictionary<string, double> PhaseMsMedian, string LoadAvg);
+        IReadOnlyDictionary<string, double> PhaseMsMedian, MemoryGoal MemoryGoal, string LoadAvg);
 
     public static int Run(BenchOptions o)
     {
@@ -94,7 +94,8 @@ public static class StepBench
             FlopsModel.MatmulParameters(config), tokens, flopsPerToken, Math.Round(median, 1), Math.Round(times.Min(), 1),
             Math.Round(times.Max(), 1), Math.Round(Median(cpuTimes), 1), (long)Median(faults), Math.Round(tokensPerS, 1), Math.Round(achieved, 1), Math.Round(peak.Value, 1), peakSource,
             Math.Round(achieved / peak.Value, 4), Math.Round(baselineRss, 1), Math.Round(peakRss, 1), setupRss, Math.Round(peakRss - baselineRss, 1),
-            memory, Math.Round(memory.TotalMb, 1), Math.Round(losses[0], 4), Math.Round(losses[^1], 4), phases.Medians(), File.ReadAllText("/proc/loadavg").Trim()));
+            memory, Math.Round(memory.TotalMb, 1), Math.Round(losses[0], 4), Math.Round(losses[^1], 4), phases.Medians(),
+            MemoryGoal.Check(lora, Math.Round(peakRss - baselineRss, 1), memory), File.ReadAllText("/proc/loadavg").Trim()));
         return 0;
     }
 
