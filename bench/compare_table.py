@@ -55,7 +55,27 @@ def main(paths):
             f"{model['total_mb']:.0f} (w {model['weights_mb']:.0f} g {model['grads_mb']:.0f} "
             f"o {model['optimizer_mb'] + model['master_weights_mb']:.0f} a {model['activations_mb']:.0f})",
         ))
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    table(lines)
+    goals = [("config", "memory goal", "measured MB (RSS - base)", "model MB", "ratio", "limit", "result")]
+    for k in order:
+        rows = [r for r in engine[k] if "memory_goal" in r]
+        if not rows:
+            continue
+        g = rows[0]["memory_goal"]
+        ratio = statistics.median(r["memory_goal"]["ratio"] for r in rows)
+        limit = g["limit"]
+        met = ratio <= limit if k[1] == "lora" else abs(ratio - 1) <= limit - 1
+        goals.append((f"{k[0]} {k[1]} {k[2]} b{k[3]}x{k[4]}" + (f" rc{k[5]}" if k[5] else ""),
+                      "<= base weights x1.15" if k[1] == "lora" else "within 10% of w+g+adamw+act",
+                      f"{statistics.median(r['memory_goal']['measured_mb'] for r in rows):.0f}", f"{g['model_mb']:.0f}",
+                      f"{ratio:.2f}", f"{limit:.2f}", "met" if met else "missed"))
+    if len(goals) > 1:
+        print()
+        table(goals)
+
+
+def table(lines):
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
     for n, line in enumerate(lines):
         print("| " + " | ".join(cell.ljust(w) for cell, w in zip(line, widths)) + " |")
         if n == 0:
