@@ -40,6 +40,7 @@ sealed class BenchApp : WebApplicationFactory<Program>
         builder.UseSetting("Auth:BootstrapApiKey", Key);
         builder.UseSetting("Sft:Queue:Devices:0", "cpu");
         builder.UseSetting("Sft:Queue:QueuePollInterval", "00:00:00.200");
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");       // the figures, not every queued job's log line
         builder.ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning));
         if (_workers) return;
         builder.ConfigureServices(services =>

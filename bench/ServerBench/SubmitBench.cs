@@ -18,6 +18,9 @@ static class SubmitBench
         using var http = app.Client(clients);
         var ids = new ConcurrentBag<string>();
         var warmUp = await SubmitAsync(http, yaml);              // creates builtin:demo-tiny, JIT; cancelled untimed below
+        var untimed = new ConcurrentBag<string> { warmUp };
+        var alone = await ConcurrentLoad.RunAsync(1, 20, async (_, _) => untimed.Add(await SubmitAsync(http, yaml)));
+        Console.WriteLine($"POST /api/v1/jobs (demo_tiny.yaml, application/yaml), 1 client × 20 in sequence: {alone}");
         var submit = await ConcurrentLoad.RunAsync(clients, perClient, async (_, _) => ids.Add(await SubmitAsync(http, yaml)));
         int queued, total;
         await using (var db = app.Db())
@@ -26,7 +29,7 @@ static class SubmitBench
             total = await db.Jobs.CountAsync();
         }
         Console.WriteLine($"POST /api/v1/jobs (demo_tiny.yaml, application/yaml), {clients} concurrent clients × {perClient}: {submit}; " +
-                          $"{queued} jobs queued (the queue has no worker: {app.RemovedWorkers} Hangfire server(s) removed, nothing trains)");
+                          $"{queued} jobs queued in all (the queue has no worker: {app.RemovedWorkers} Hangfire server(s) removed, nothing trains)");
 
         foreach (var (label, path) in new[] { ("GET /api/v1/jobs?limit=20", "/api/v1/jobs?limit=20"), ("GET /api/v1/jobs?status=queued&limit=100", "/api/v1/jobs?status=queued&limit=100") })
         {
@@ -39,7 +42,7 @@ static class SubmitBench
             Console.WriteLine($"{label} while {queued} submitted jobs are queued ({total} jobs in the database), {clients} concurrent clients × 10: {list}");
         }
 
-        (await http.PostAsync($"/api/v1/jobs/{warmUp}/cancel", null)).EnsureSuccessStatusCode();
+        foreach (var id in untimed) (await http.PostAsync($"/api/v1/jobs/{id}/cancel", null)).EnsureSuccessStatusCode();
         var toCancel = new ConcurrentQueue<string>(ids);
         var cancel = await ConcurrentLoad.RunAsync(clients, perClient, async (_, _) =>
         {
