@@ -3,6 +3,7 @@
 # both libraries, then runs every configuration for the engine and for PyTorch eager in turn (one process
 # at a time, the same thread count), and prints one table. Raw JSON lines go to $RESULTS.
 #   THREADS=2 STEPS=3 WARMUP=1 bench/run-comparison.sh
+#   ONLY='150m lora fp32|50m lora fp32' bench/run-comparison.sh    (only the configs matching this regex)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,6 +48,7 @@ CONFIGS=(
   "qwen2.5-0.5b lora fp32 1 2"
 )
 for config in "${CONFIGS[@]}"; do
+  if [ -n "${ONLY:-}" ] && ! [[ "$config" =~ $ONLY ]]; then continue; fi
   read -r model mode dtype batch steps <<< "$config"
   peak_gflops=$([ "$dtype" = fp32 ] && echo "$PEAK_FP32" || echo "$PEAK_BF16")
   args=(step --model "$model" --mode "$mode" --dtype "$dtype" --seq 512 --batch "$batch" --steps "$steps"

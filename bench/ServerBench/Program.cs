@@ -19,10 +19,17 @@ static class ServerBench
             await WatchersBench.RunAsync(pairs: Arg(1, 2), watchers: Arg(2, 50), steps: Arg(3, 30));
             return 0;
         }
+        if (args is ["watchers-toggle", ..])
+        {
+            await WatchersToggleBench.RunAsync(watchers: args.Length > 1 ? int.Parse(args[1]) : 50, steps: args.Length > 2 ? int.Parse(args[2]) : 60,
+                phaseSeconds: args.Length > 3 ? double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 6);
+            return 0;
+        }
         if (args.Length > 1 || (args.Length == 1 && !int.TryParse(args[0], out _)))
         {
             Console.Error.WriteLine("usage: ServerBench [STEPS_PER_SECOND]   (metric latency, writer, API latency, submit, download)\n" +
-                                    "       ServerBench watchers [PAIRS=2] [WATCHERS=50] [STEPS=30]   (tokens/s of a real job with and without watchers)");
+                                    "       ServerBench watchers [PAIRS=2] [WATCHERS=50] [STEPS=30]   (tokens/s of a real job with and without watchers)\n" +
+                                    "       ServerBench watchers-toggle [WATCHERS=50] [STEPS=60] [PHASE_SECONDS=6]   (watchers join/leave in turns within one job)");
             return 2;
         }
         var stepsPerSecond = args.Length > 0 ? int.Parse(args[0]) : 20;
