@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """Prints the side-by-side table from the JSON lines that Sft.Bench and pytorch_eager.py wrote.
-With several files (repeated runs), each cell is the median over runs and the ratio's spread is shown.
+With several files (repeated runs), each cell is the median over runs and the ratio's spread is shown; "ratio, best
+step" compares the fastest single step of each side over all runs (the least disturbed by other load), and MFU is
+the median achieved GFLOP/s over the best matmul peak any run measured for that dtype.
 
 usage: compare_table.py RESULTS.jsonl [MORE.jsonl ...]
 """
@@ -25,6 +27,13 @@ def main(paths):
             if r["kind"] == "matmul":
                 print(f"matmul peak {r['impl']:14} {r['dtype']} ({r.get('path', 'native')}): {r['peak_gflops']:8.1f} GFLOP/s "
                       f"(sizes {', '.join(str(s['n']) for s in r['sizes'])}, {r['threads']} threads)")
+    # MFU against the best peak any run measured per dtype: a peak measured while the machine was busy would
+    # inflate every MFU of that run.
+    peaks = {}
+    for rows in runs:
+        for r in rows:
+            if r["kind"] == "matmul":
+                peaks[r["dtype"]] = max(peaks.get(r["dtype"], 0), r["peak_gflops"])
     engine, torch, ratios, order = {}, {}, {}, []
     for rows in runs:
         e = {key(r): r for r in rows if r["kind"] == "step" and r["impl"] == "engine"}
@@ -37,7 +46,7 @@ def main(paths):
                 torch.setdefault(k, []).append(p[k])
                 ratios.setdefault(k, []).append(r["tokens_per_s"] / p[k]["tokens_per_s"])
     header = ("config", "engine tok/s", "pytorch tok/s", "ratio" + (f" (median of {len(runs)}, range)" if len(runs) > 1 else ""),
-              "engine MFU", "step ms eng / pt", "peak RSS MB eng / pt", "eng RSS-base MB", "memory model MB")
+              "ratio, best step", "engine MFU (best peak)", "step ms eng / pt", "peak RSS MB eng / pt", "eng RSS-base MB", "memory model MB")
     lines = [header]
     for k in order:
         e, p = engine[k], torch.get(k, [])
@@ -48,7 +57,8 @@ def main(paths):
             f"{med(e, 'tokens_per_s'):.1f}",
             f"{med(p, 'tokens_per_s'):.1f}" if p else "-",
             spread(ratios[k], "{:.2f}x") if k in ratios else "-",
-            f"{100 * med(e, 'mfu'):.1f}%",
+            f"{min(r['step_ms_min'] for r in p) / min(r['step_ms_min'] for r in e):.2f}x" if p else "-",
+            f"{100 * med(e, 'achieved_gflops') / peaks.get(k[2], med(e, 'peak_gflops')):.1f}%",
             f"{med(e, 'step_ms_median'):.0f} / {med(p, 'step_ms_median'):.0f}" if p else f"{med(e, 'step_ms_median'):.0f}",
             f"{med(e, 'peak_rss_mb'):.0f} / {med(p, 'peak_rss_mb'):.0f}" if p else f"{med(e, 'peak_rss_mb'):.0f}",
             f"{med(e, 'peak_above_baseline_mb'):.0f}",
