@@ -25,11 +25,18 @@ static class ServerBench
                 phaseSeconds: args.Length > 3 ? double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 6);
             return 0;
         }
+        if (args is ["watchers-cpu", ..])
+        {
+            await WatcherCpuBench.RunAsync(watchers: args.Length > 1 ? int.Parse(args[1]) : 50,
+                stepsPerSecond: args.Length > 2 ? double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 2, seconds: args.Length > 3 ? int.Parse(args[3]) : 20);
+            return 0;
+        }
         if (args.Length > 1 || (args.Length == 1 && !int.TryParse(args[0], out _)))
         {
             Console.Error.WriteLine("usage: ServerBench [STEPS_PER_SECOND]   (metric latency, writer, API latency, submit, download)\n" +
                                     "       ServerBench watchers [PAIRS=2] [WATCHERS=50] [STEPS=30]   (tokens/s of a real job with and without watchers)\n" +
-                                    "       ServerBench watchers-toggle [WATCHERS=50] [STEPS=60] [PHASE_SECONDS=6]   (watchers join/leave in turns within one job)");
+                                    "       ServerBench watchers-toggle [WATCHERS=50] [STEPS=60] [PHASE_SECONDS=6]   (watchers join/leave in turns within one job)\n" +
+                                    "       ServerBench watchers-cpu [WATCHERS=50] [STEPS_PER_SECOND=2] [SECONDS=20]   (CPU time the watchers cost)");
             return 2;
         }
         var stepsPerSecond = args.Length > 0 ? int.Parse(args[0]) : 20;
@@ -153,6 +160,6 @@ static class ServerBench
 
     static readonly MemorySnapshot Memory = MemorySnapshot.OfProcess();
 
-    static StepEvent Step(long step, long total) => new(step, total, 1, step / (double)total, 2.0 / Math.Sqrt(step), 1e-4, 0.8,
+    internal static StepEvent Step(long step, long total) => new(step, total, 1, step / (double)total, 2.0 / Math.Sqrt(step), 1e-4, 0.8,
         2048, 1500, 8, 0.05, 40_000, 160, Memory, TimeSpan.FromSeconds(total - step));
 }
