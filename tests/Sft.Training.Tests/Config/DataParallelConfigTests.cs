@@ -109,6 +109,9 @@ public sealed class DataParallelConfigTests : IDisposable
         var clash = Error(Load(Config("device: cuda:1\n" + TwoCpus.Replace("[cpu, cpu]", "[cuda:0, cuda:1]")), gpus: 2), "device");
         Assert.Contains("disagrees with devices [cuda:0, cuda:1]", clash.Message);
         Assert.True(Load(Config("device: cuda:0\n" + TwoCpus.Replace("[cpu, cpu]", "[cuda:0, cuda:1]")), gpus: 2).IsValid);
+        var auto = Load(Config("device: auto\n" + TwoCpus));   // the examples write device: auto; devices decides
+        Assert.True(auto.IsValid, auto.Validation.Format());
+        Assert.Equal(new DeviceSpec(DeviceKind.Cpu), auto.Config!.Run.Device);
     }
 
     [Fact]

@@ -21,7 +21,7 @@ public static partial class RunBinder
         var devices = Devices(root, ctx);
         if (devices is { Count: > 0 })
         {
-            if (root.Has("device") && device != devices[0])
+            if (device.Kind != DeviceKind.Auto && device != devices[0])
                 ctx.Issues.Error(root.KeyPath("device"), root.PositionOf("device"),
                     $"device '{device}' disagrees with devices [{string.Join(", ", devices)}], whose first entry is the primary device.",
                     "remove device (devices says where every replica runs), or make it the first entry of devices.");

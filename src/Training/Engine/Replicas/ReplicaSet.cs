@@ -1,8 +1,8 @@
-using TorchSharp;
 using Sft.Training.Config;
 using Sft.Training.Models;
 using Sft.Training.Pipeline;
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Sft.Training.Engine.Replicas;
@@ -23,7 +23,10 @@ namespace Sft.Training.Engine.Replicas;
 /// cores, one AdamW pass instead of N is simply less work.
 /// </para>
 /// Replicas on distinct GPUs run on one thread each (grad mode and dispose scopes are per thread, so each pass opens
-/// its own scope); CPU replicas run in turn, since one replica's ops already use every core.
+/// its own scope). CPU replicas run in turn: one replica's ops already use every core, and the order of their dropout
+/// draws from torch's one CPU generator stays fixed, so runs and resumes are reproducible. (Measured with the
+/// demo-tiny config, 12 steps, on the shared 2-core machine at load ~9: in turn 243-248 tokens/s, on two threads
+/// 347-386, one replica of the whole batch 278-318; the same losses. Threads only won a larger share of a busy machine.)
 /// </summary>
 public sealed class ReplicaSet : IDisposable
 {
