@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Sft.Training.Config;
 using Sft.Training.Models;
 using Sft.Training.Pipeline;
@@ -39,7 +40,11 @@ public sealed class ReplicaSet : IDisposable
     {
         _models = models;
         _reducer = reducer;
-        _trainable = models.Select(m => (IReadOnlyList<Parameter>)m.Trainable.Select(t => t.Parameter).ToList()).ToList();
+        var trainable = models.Select(m => m.Trainable).ToList();
+        // The reducers pair parameters by position: every replica must list the same names in the same order.
+        if (trainable.Skip(1).FirstOrDefault(t => !t.Select(p => p.Name).SequenceEqual(trainable[0].Select(p => p.Name))) is not null)
+            throw new InvalidOperationException("The model replicas have different trainable parameters; they must be loaded from the same config.");
+        _trainable = trainable.Select(t => (IReadOnlyList<Parameter>)t.Select(p => p.Parameter).ToList()).ToList();
         var devices = models.Select(m => m.Model.Device).ToList();
         _threaded = models.Count > 1 && devices.All(d => d.type == DeviceType.CUDA) && devices.Select(d => d.index).Distinct().Count() == devices.Count;
     }
@@ -48,8 +53,6 @@ public sealed class ReplicaSet : IDisposable
     public TrainableModel Primary => _models[0];
 
     public int Count => _models.Count;
-
-    public IReadOnlyList<Device> Devices => _models.Select(m => m.Model.Device).ToList();
 
     /// <summary>Loads one replica per device and makes them equal to replica 0 (LoRA adapters start random).
     /// torch's RNG is left as loading replica 0 alone leaves it, so dropout draws as in a single-replica run.</summary>
@@ -100,7 +103,15 @@ public sealed class ReplicaSet : IDisposable
     {
         var sums = new double[Count];
         void Run(int replica) => sums[replica] = ForwardBackward(_models[replica].Model, batches, replica, rowsPerReplica, denominator);
-        if (_threaded) Parallel.For(0, Count, new ParallelOptions { MaxDegreeOfParallelism = Count }, Run);
+        if (_threaded)
+        {
+            try { Parallel.For(0, Count, new ParallelOptions { MaxDegreeOfParallelism = Count }, Run); }
+            catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+            {
+                // The first replica's own error (out of memory on cuda:1, say), not "one or more errors occurred".
+                ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+            }
+        }
         else for (var r = 0; r < Count; r++) Run(r);
         if (Count > 1)
         {
