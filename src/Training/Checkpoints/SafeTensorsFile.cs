@@ -207,7 +207,7 @@ public sealed class SafeTensorsFile : IDisposable
     public void Dispose() => _handle.Dispose();
 }
 
-/// <summary>Raw access to a CPU tensor's memory (LibTorchSharp's THSTensor_data).</summary>
+/// <summary>Raw access to a tensor's memory (LibTorchSharp's THSTensor_data).</summary>
 static class TensorMemory
 {
     [DllImport("LibTorchSharp")]
@@ -220,4 +220,8 @@ static class TensorMemory
         var pointer = THSTensor_data(tensor.Handle);
         return pointer;
     }
+
+    /// <summary>The address of a tensor's first element on any device (a CUDA address for GPU tensors), for native
+    /// libraries that take device pointers. The caller checks device and layout.</summary>
+    public static IntPtr RawPointer(Tensor tensor) => THSTensor_data(tensor.Handle);
 }

@@ -26,6 +26,15 @@ public sealed record TrainConfig(
 {
     /// <summary>Full fine-tuning unless <c>model.model_config.pet_config</c> asks for LoRA.</summary>
     public bool IsLora => Lora is not null;
+
+    /// <summary>
+    /// The devices the model replicas train on, one replica each: the <c>devices</c> list; else, for <c>device: cuda</c>
+    /// or <c>auto</c> with data parallel, GPUs 0..N-1; else the one device.
+    /// </summary>
+    public IReadOnlyList<DeviceSpec> ReplicaDevices =>
+        Run.Devices is { Count: > 1 } listed ? listed
+        : Parallel.DataParallel > 1 ? Enumerable.Range(0, Parallel.DataParallel).Select(i => new DeviceSpec(DeviceKind.Cuda, i)).ToList()
+        : [Run.Device];
 }
 
 /// <summary><c>finetune</c> and <c>train</c> both train; MindFormers' other run modes are refused.</summary>
@@ -50,7 +59,10 @@ public sealed record DeviceSpec(DeviceKind Kind, int? Index = null)
 /// <param name="Checkpoint">MindFormers' <c>resume_training: NAME</c>: a checkpoint folder name or path</param>
 public sealed record ResumeSetting(bool Enabled, string? Checkpoint);
 
-public sealed record RunSection(int Seed, string OutputDir, RunMode Mode, ResumeSetting Resume, DeviceSpec Device);
+/// <param name="Device">the device of the run; with a <c>devices</c> list, its first entry (the primary replica's)</param>
+/// <param name="Devices">the <c>devices</c> list as written (one data-parallel replica each); null when only <c>device</c> is given</param>
+public sealed record RunSection(int Seed, string OutputDir, RunMode Mode, ResumeSetting Resume, DeviceSpec Device,
+    IReadOnlyList<DeviceSpec>? Devices = null);
 
 /// <summary>Where the base model comes from.</summary>
 public enum ModelSourceKind { LocalFolder, Builtin }

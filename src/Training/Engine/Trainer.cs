@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Sft.Training.Checkpoints;
 using Sft.Training.Config;
+using Sft.Training.Engine.Replicas;
 using Sft.Training.Generation;
 using Sft.Training.Models;
 using Sft.Training.Pipeline;
@@ -19,6 +20,8 @@ public sealed record TrainResult(TrainingPhase Outcome, long Steps, long TotalSt
 /// loss normalised over the tokens of the whole accumulated batch, backward, clip, AdamW step, log,
 /// maybe evaluate, maybe save), and the final save. Cancellation is honoured between steps and saves
 /// the last completed step; a failure saves it too (marked emergency) before the error goes on.
+/// With several devices (<c>devices</c>, <c>parallel_config.data_parallel</c>) each step runs on one replica per
+/// device over its slice of the global batch (<see cref="ReplicaSet"/>); the rest of the loop is the same.
 /// Everything it reports leaves through <see cref="ITrainingEventSink"/>.
 /// Grad mode and dispose scopes are per thread: run it on one thread from start to end (<see cref="RunAsync"/>).
 /// </summary>
@@ -43,12 +46,14 @@ public sealed class Trainer(TrainConfig config, ITrainingEventSink events, strin
     {
         // ---- setup ----
         events.Publish(new PhaseEvent(TrainingPhase.Preparing, $"preparing {(config.IsLora ? "LoRA" : "full")} fine-tuning"));
-        var device = DeviceSelector.Resolve(config.Run.Device);
+        var devices = config.ReplicaDevices.Select(DeviceSelector.Resolve).ToList();
         manual_seed(config.Run.Seed);
-        using var model = TrainableModel.Load(config, device, events);
+        using var replicas = ReplicaSet.Load(config, devices, events);
+        var model = replicas.Primary;
         var data = TrainingData.Prepare(config, TrainingData.LoadTokenizer(config), model.Model.Config, events, ct);
         using var optimizer = new AdamWOptimizer(model.Trainable, config.Optimizer);
-        var batching = new BatchingOptions(config.Loop.BatchSize, config.Model.SeqLength,
+        // The loader hands out global batches (batch_size rows per replica); ReplicaSet slices them.
+        var batching = new BatchingOptions(config.Loop.BatchSize * replicas.Count, config.Model.SeqLength,
             Packing: Packing(config.TrainData.Packing), Shuffle: config.TrainData.Shuffle, Seed: (ulong)config.Run.Seed,
             DropRemainder: config.TrainData.DropRemainder);
         var checkpoints = new TrainerCheckpoints(new CheckpointStore(Path.Combine(config.Run.OutputDir, "checkpoints")),
@@ -61,6 +66,7 @@ public sealed class Trainer(TrainConfig config, ITrainingEventSink events, strin
         var run = new RunState();
         if (config.Run.Resume.Enabled && checkpoints.Resume(config.Run.Resume.Checkpoint, optimizer) is var (state, path))
         {
+            replicas.SyncWeights();
             run.Step = state.GlobalStep;
             run.TrainedTokens = state.TrainedTokens;
             run.History.AddRange(state.LogHistory);
@@ -71,7 +77,7 @@ public sealed class Trainer(TrainConfig config, ITrainingEventSink events, strin
         }
         run.Cursor = loader.Cursor;
         run.SnapshotRng();
-        events.Publish(new PhaseEvent(TrainingPhase.Training, $"{totalSteps} steps of {config.Loop.BatchSize}×{_accumulation} samples, seq_length {config.Model.SeqLength}"));
+        events.Publish(new PhaseEvent(TrainingPhase.Training, $"{totalSteps} steps of {config.Loop.BatchSize}×{_accumulation}{(replicas.Count > 1 ? $"×{replicas.Count} replicas" : "")} samples, seq_length {config.Model.SeqLength}"));
 
         // ---- loop ----
         var clock = Stopwatch.StartNew();
@@ -81,7 +87,7 @@ public sealed class Trainer(TrainConfig config, ITrainingEventSink events, strin
             while (run.Step < totalSteps)
             {
                 if (ct.IsCancellationRequested) return Stop(TrainingPhase.Cancelled, run, totalSteps, checkpoints, optimizer);
-                var step = TrainStep(model, optimizer, loader, schedule, run);
+                var step = TrainStep(replicas, optimizer, loader, schedule, run);
                 var eta = TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / (run.Step - firstStep) * (totalSteps - run.Step));
                 events.Publish(step with { TotalSteps = totalSteps, Eta = eta, EpochProgress = (double)run.Cursor.Index / data.Train.Samples.Count });
                 if (run.Step % config.Loop.LogInterval == 0 || run.Step == totalSteps)
@@ -135,38 +141,27 @@ public sealed class Trainer(TrainConfig config, ITrainingEventSink events, strin
         return Math.Max(1, micro / _accumulation);
     }
 
-    /// <summary>One optimizer update over <c>gradient_accumulation_steps</c> micro-batches.</summary>
-    StepEvent TrainStep(TrainableModel model, AdamWOptimizer optimizer, BatchLoader loader, LrSchedule schedule, RunState run)
+    /// <summary>One optimizer update over <c>gradient_accumulation_steps</c> micro-batches (global batches when data parallel).</summary>
+    StepEvent TrainStep(ReplicaSet replicas, AdamWOptimizer optimizer, BatchLoader loader, LrSchedule schedule, RunState run)
     {
         var watch = Stopwatch.StartNew();
         var batches = new List<Batch>(_accumulation);
         try
         {
             for (var i = 0; i < _accumulation; i++) batches.Add(loader.Next());
-            // HF normalisation: the summed loss of every micro-batch over the counted tokens of the whole step.
+            // HF normalisation: the summed loss of every micro-batch over the counted tokens of the whole step (all replicas).
             var denominator = Math.Max(1, batches.Sum(b => b.LossTokenCount));
             double loss, gradNorm, lr = schedule.At(run.Step);
-            using (var scope = NewDisposeScope())
-            {
-                var lossSum = zeros(1, dtype: ScalarType.Float32, device: model.Model.Device);
-                foreach (var batch in batches)
-                {
-                    using var micro = NewDisposeScope();
-                    var b = model.Model.Device.type == DeviceType.CPU ? batch : batch.To(model.Model.Device);
-                    var hidden = model.Model.ForwardHidden(b.InputIds, b.AttentionMask, b.PositionIds, b.SegmentIds);
-                    var part = CausalLmLoss.Compute(model.Model, hidden, b.Labels);
-                    part.Sum.div(denominator).backward();
-                    lossSum.add_(part.Sum.detach());
-                }
-                gradNorm = GradientClipping.ClipByGlobalNorm(optimizer.Parameters, config.Loop.MaxGradNorm ?? 0);
-                optimizer.LearningRate = lr;
-                run.InUpdate = true;
-                optimizer.Step();
-                run.Step++;
-                run.InUpdate = false;
-                optimizer.ZeroGrad();
-                loss = lossSum.item<float>() / denominator;
-            }
+            var lossSum = replicas.ForwardBackward(batches, config.Loop.BatchSize, denominator);
+            gradNorm = GradientClipping.ClipByGlobalNorm(optimizer.Parameters, config.Loop.MaxGradNorm ?? 0);
+            optimizer.LearningRate = lr;
+            run.InUpdate = true;
+            optimizer.Step();
+            replicas.SyncWeights();
+            run.Step++;
+            run.InUpdate = false;
+            optimizer.ZeroGrad();
+            loss = lossSum / denominator;
             run.Cursor = loader.Cursor;
             run.SnapshotRng();
             var tokens = batches.Sum(b => (long)b.TokenCount);

@@ -40,15 +40,18 @@ public static class TrainerFixtures
         return path;
     }
 
+    /// <summary>A job on the CPU; with <paramref name="replicas"/> above 1, data parallel over that many CPU replicas
+    /// (<paramref name="batch"/> rows each).</summary>
     public static string Yaml(string model, string data, string output, double lr, int maxSteps, int batch = 2,
-        int accumulation = 1, bool shuffle = false, int? saveSteps = null, string? lora = null, bool resume = false, int keep = 5) => $"""
+        int accumulation = 1, bool shuffle = false, int? saveSteps = null, string? lora = null, bool resume = false, int keep = 5,
+        int replicas = 1) => $"""
         seed: 3
         output_dir: '{output}'
         load_checkpoint: '{model}'
         load_ckpt_format: safetensors
         resume_training: {(resume ? "True" : "False")}
         run_mode: finetune
-        device: cpu
+        {(replicas == 1 ? "device: cpu" : $"devices: [{string.Join(", ", Enumerable.Repeat("cpu", replicas))}]\nuse_parallel: True\nparallel_config:\n  data_parallel: {replicas}")}
         runner_config:
           epochs: 1
           batch_size: {batch}

@@ -33,7 +33,7 @@ public static class ConfigBinder
         var (epochs, batch, accumulation, maxSteps) = LoopBinder.BindRunner(root, ctx);
         var recompute = LoopBinder.BindRecompute(root, ctx);
         var (logInterval, checkpoints) = LoopBinder.BindCallbacks(root, ctx);
-        var parallel = LoopBinder.BindParallel(root, ctx, run.Device, batch, accumulation);
+        var parallel = LoopBinder.BindParallel(root, ctx, run, batch, accumulation);
         LoopBinder.BindMoe(root, ctx);
         var (doEval, evalSteps, evalEpochs) = LoopBinder.BindEvalKeys(root, ctx);
         root.Finish();

@@ -129,13 +129,22 @@ public static class LoopBinder
     /// <summary>
     /// <c>parallel_config</c> applies only to a job that trains on several devices (<c>use_parallel: True</c> and
     /// more than one device, as MindFormers does with <c>--use_parallel</c>). Then only data parallel is supported.
-    /// A single-device job reports the layout as not applied.
+    /// A single-device job reports the layout as not applied. A <c>devices</c> list of several devices must come with
+    /// <c>use_parallel: True</c> and <c>data_parallel</c> equal to its length.
     /// </summary>
-    public static ParallelSection BindParallel(SectionReader root, BindContext ctx, DeviceSpec device, int batch, int accumulation)
+    public static ParallelSection BindParallel(SectionReader root, BindContext ctx, RunSection run, int batch, int accumulation)
     {
         var useParallel = root.Bool("use_parallel", false);
         var p = root.Section("parallel_config");
-        if (p is null) return new ParallelSection(1, 1);
+        var listed = run.Devices is { Count: > 1 } l ? l : null;
+        if (p is null)
+        {
+            if (listed is not null)
+                ctx.Issues.Error(root.KeyPath("devices"), root.PositionOf("devices"),
+                    $"devices lists {listed.Count} devices but there is no parallel_config.data_parallel to train on them.",
+                    $"add use_parallel: True and parallel_config: {{data_parallel: {listed.Count}}}, or list one device.");
+            return new ParallelSection(1, 1);
+        }
         var dp = p.Int("data_parallel", 1, min: 1);
         var mp = p.Int("model_parallel", 1, min: 1);
         var pp = p.Int("pipeline_stage", 1, min: 1);
@@ -145,13 +154,21 @@ public static class LoopBinder
             "context_parallel_algo", "ulysses_degree_in_cp", "mem_coeff", "optimizer_shard", "seq_split_num", "use_zero3", "recompute");
         p.Finish();
 
-        var devices = RunBinder.DeviceCount(device, ctx.Options.AvailableCudaDevices);
+        var devices = listed?.Count ?? RunBinder.DeviceCount(run.Device, ctx.Options.AvailableCudaDevices);
         var declaredDevices = (long)dp * mp * pp * cp;
+        if (listed is not null && !useParallel)
+        {
+            ctx.Issues.Error(root.Has("use_parallel") ? root.KeyPath("use_parallel") : root.KeyPath("devices"),
+                root.Has("use_parallel") ? root.PositionOf("use_parallel") : root.PositionOf("devices"),
+                $"devices lists {listed.Count} devices but use_parallel is not True, so only one would train.",
+                $"set use_parallel: True (with parallel_config.data_parallel: {listed.Count}), or list one device.");
+            return new ParallelSection(1, dp);
+        }
         if (!useParallel || devices == 1)
         {
             if (declaredDevices > 1)
             {
-                var why = !useParallel ? "use_parallel is False" : $"this job runs on 1 device ({device})";
+                var why = !useParallel ? "use_parallel is False" : $"this job runs on 1 device ({run.Device})";
                 var batchNote = dp > 1
                     ? $" The global batch here is batch_size {batch} × gradient_accumulation_steps {accumulation}, {dp}× smaller than with data_parallel {dp}; set runner_config.gradient_accumulation_steps: {accumulation * dp} to match it."
                     : "";
@@ -161,16 +178,26 @@ public static class LoopBinder
             return new ParallelSection(1, dp);
         }
 
+        var unit = listed is null ? "GPUs" : "devices listed in devices";
         void Refuse(string key, int value, string what)
         {
             if (value > 1)
-                ctx.Issues.Error(p.KeyPath(key), p.PositionOf(key), $"{key} {value} ({what}) is not supported: SFT Studio trains data-parallel only, each GPU holding the whole model.",
-                    $"set {key}: 1 and data_parallel to the number of GPUs ({devices}).");
+                ctx.Issues.Error(p.KeyPath(key), p.PositionOf(key),
+                    $"{key} {value} ({what}) is not supported: SFT Studio trains data-parallel only (parallel_config.data_parallel), each device holding the whole model.",
+                    $"set {key}: 1 and data_parallel to the number of {unit} ({devices}).");
         }
         Refuse("model_parallel", mp, "tensor parallelism");
         Refuse("pipeline_stage", pp, "pipeline parallelism");
         Refuse("context_parallel", cp, "sequence parallelism");
         Refuse("expert_parallel", ep, "expert parallelism");
+        if (listed is not null)
+        {
+            if (dp != devices)
+                ctx.Issues.Error(p.KeyPath("data_parallel"), p.PositionOf("data_parallel"),
+                    $"data_parallel {dp} does not match devices, which lists {devices} ([{string.Join(", ", listed)}]).",
+                    $"set data_parallel: {devices}, or list {dp} devices in devices.");
+            return new ParallelSection(devices, dp);
+        }
         if (dp > devices)
             ctx.Issues.Error(p.KeyPath("data_parallel"), p.PositionOf("data_parallel"), $"data_parallel {dp} needs {dp} devices; {devices} are available.",
                 $"set data_parallel: {devices} (or fewer).");

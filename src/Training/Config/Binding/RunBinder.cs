@@ -3,7 +3,7 @@ using Sft.Training.Config.Yaml;
 
 namespace Sft.Training.Config.Binding;
 
-/// <summary>Top-level job keys: seed, output_dir, run_mode, resume_training, device; and the top-level keys that do nothing here.</summary>
+/// <summary>Top-level job keys: seed, output_dir, run_mode, resume_training, device, devices; and the top-level keys that do nothing here.</summary>
 public static partial class RunBinder
 {
     public static RunSection Bind(SectionReader root, BindContext ctx)
@@ -18,9 +18,18 @@ public static partial class RunBinder
         }
         var resume = Resume(root, ctx);
         var device = Device(root, ctx);
+        var devices = Devices(root, ctx);
+        if (devices is { Count: > 0 })
+        {
+            if (device.Kind != DeviceKind.Auto && device != devices[0])
+                ctx.Issues.Error(root.KeyPath("device"), root.PositionOf("device"),
+                    $"device '{device}' disagrees with devices [{string.Join(", ", devices)}], whose first entry is the primary device.",
+                    "remove device (devices says where every replica runs), or make it the first entry of devices.");
+            device = devices[0];
+        }
 
         IgnoreTopLevel(root);
-        return new RunSection(seed, ctx.FullPath(outputDir), mode == "train" ? RunMode.Train : RunMode.Finetune, resume, device);
+        return new RunSection(seed, ctx.FullPath(outputDir), mode == "train" ? RunMode.Train : RunMode.Finetune, resume, device, devices);
     }
 
     static ResumeSetting Resume(SectionReader root, BindContext ctx)
@@ -33,11 +42,49 @@ public static partial class RunBinder
         return new ResumeSetting(false, null);
     }
 
-    static DeviceSpec Device(SectionReader root, BindContext ctx)
+    static DeviceSpec Device(SectionReader root, BindContext ctx) =>
+        root.String("device") is { } text ? Parse(text, root.KeyPath("device"), root.PositionOf("device"), ctx) : DeviceSpec.Auto;
+
+    /// <summary>
+    /// <c>devices: [cuda:0, cuda:1]</c> (or <c>[cpu, cpu]</c>): one data-parallel replica per entry. Entries are explicit
+    /// (<c>cpu</c> or <c>cuda:N</c>), all of one kind, and a GPU appears once.
+    /// </summary>
+    static IReadOnlyList<DeviceSpec>? Devices(SectionReader root, BindContext ctx)
     {
-        if (root.String("device") is not { } text) return DeviceSpec.Auto;
-        var path = root.KeyPath("device");
-        var at = root.PositionOf("device");
+        if (root.List("devices") is not { } items) return null;
+        if (items.Count == 0)
+        {
+            ctx.Issues.Error(root.KeyPath("devices"), root.PositionOf("devices"), "devices is empty.", "list at least one device, e.g. devices: [cuda:0, cuda:1].");
+            return null;
+        }
+        var result = new List<DeviceSpec>();
+        foreach (var (node, path) in items)
+        {
+            if (!NodeValues.TryString(node, path, ctx.Issues, out var text)) return null;
+            var spec = Parse(text, path, node.Position, ctx);
+            if (spec.Kind == DeviceKind.Auto || spec is { Kind: DeviceKind.Cuda, Index: null })
+            {
+                ctx.Issues.Error(path, node.Position, $"'{text}' names no single device.", "list each device explicitly: cpu or cuda:N.");
+                return null;
+            }
+            if (result.Count > 0 && spec.Kind != result[0].Kind)
+            {
+                ctx.Issues.Error(path, node.Position, $"'{text}' mixes {spec.Kind} with {result[0].Kind} replicas.",
+                    "put every replica on the same kind of device: all cuda:N, or all cpu.");
+                return null;
+            }
+            if (spec.Kind == DeviceKind.Cuda && result.Contains(spec))
+            {
+                ctx.Issues.Error(path, node.Position, $"'{text}' is listed twice; a GPU holds one replica.", "list each GPU once.");
+                return null;
+            }
+            result.Add(spec);
+        }
+        return result;
+    }
+
+    static DeviceSpec Parse(string text, string path, SourcePosition at, BindContext ctx)
+    {
         var match = DevicePattern().Match(text.Trim().ToLowerInvariant());
         if (!match.Success)
         {
