@@ -35,6 +35,8 @@ public sealed class UiTestContext : BunitContext
         Services.AddSingleton<ConfigCheck>();
         Services.AddSingleton<Catalog>();
         Services.AddSingleton<DatasetPreviews>();
+        Services.AddSingleton<PlaygroundChoices>();
+        Services.AddSingleton<PlaygroundModels>();
         Services.AddLogging();
         using var db = Db();
         db.Database.Migrate();
