@@ -49,6 +49,8 @@ public sealed class UiTestContext : BunitContext
         Services.AddSingleton<JobStatusService>();
         Services.AddSingleton<RunningJobs>();
         Services.AddSingleton<JobService>();
+        Services.AddSingleton<Microsoft.Extensions.Hosting.IHostApplicationLifetime, Microsoft.Extensions.Hosting.Internal.ApplicationLifetime>();
+        Services.AddSingleton<Sft.Web.Datasets.DatasetCatalog>();
         using var db = Db();
         db.Database.Migrate();
     }
