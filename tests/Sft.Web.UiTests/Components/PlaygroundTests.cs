@@ -66,6 +66,34 @@ public class PlaygroundTests
     }
 
     [Fact]
+    public async Task Stop_ends_a_long_generation_in_both_panes()
+    {
+        using var ctx = new UiTestContext();
+        var demo = await ctx.Services.GetRequiredService<Catalog>().CreateBuiltinModelAsync("demo-tiny");
+        CopyFolder(demo, Path.Combine(ctx.DataDir, "jobs", "ftjob-long", "checkpoints", "step-4"));
+        await AddCheckpointAsync(ctx, "ftjob-long", "jobs/ftjob-long/checkpoints/step-4", CheckpointKindEntity.Full, DateTimeOffset.UtcNow);
+
+        var page = ctx.Render<PlaygroundPage>();
+        page.WaitForAssertion(() => Assert.Single(page.FindAll("#pg-checkpoint option")));
+        page.Find("#pg-max").Change("3000");
+        page.Find("#pg-temperature").Change("1");     // sampling, so no early end-of-sequence loop decides the length
+        page.Find("#pg-prompt").Input("Write a long story.");
+        page.Find("#pg-send").Click();
+        page.WaitForAssertion(() => Assert.Equal("generating", page.Find("[data-pane=checkpoint] .chat-state").TextContent), TimeSpan.FromSeconds(60));
+        page.Find("#pg-stop").Click();
+        page.WaitForAssertion(() =>
+        {
+            Assert.Equal("stopped", page.Find("[data-pane=base] .chat-state").TextContent);
+            Assert.Equal("stopped", page.Find("[data-pane=checkpoint] .chat-state").TextContent);
+        }, TimeSpan.FromSeconds(30));
+        page.WaitForAssertion(() =>
+        {
+            Assert.False(page.Find("#pg-send").HasAttribute("disabled"));
+            Assert.True(page.Find("#pg-stop").HasAttribute("disabled"));
+        });
+    }
+
+    [Fact]
     public void Without_succeeded_jobs_the_send_button_waits_for_a_checkpoint()
     {
         using var ctx = new UiTestContext();
