@@ -71,4 +71,11 @@ public sealed class Catalog(DataFolder folder, IDbContextFactory<SftDbContext> d
             d.LocalPath is { } lp ? folder.PathOf(lp) : null, d.Rows, d.Status)));
         return list;
     }
+
+    /// <summary>A dataset row (an upload or a Hub import, with its status, bytes so far and error), or null.</summary>
+    public async Task<DatasetEntity?> DatasetAsync(string id, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Datasets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == id, ct);
+    }
 }

@@ -20,6 +20,8 @@ public static class UiExtensions
         services.AddSingleton<ConfigCheck>();
         services.AddSingleton<Catalog>();
         services.AddSingleton<DatasetPreviews>();
+        services.AddSingleton<PlaygroundChoices>();
+        services.AddSingleton<PlaygroundModels>();
         return builder;
     }
 

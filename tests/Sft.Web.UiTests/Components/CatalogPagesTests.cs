@@ -63,7 +63,7 @@ public class CatalogPagesTests
         Assert.Contains("<|im_start|>", page.Find(".preview-row pre").TextContent);   // the qwen template
         var bins = int.Parse(page.Find("[data-chart^=hist]").GetAttribute("data-bins")!);
         Assert.True(bins > 1);
-        Assert.NotEmpty(ctx.Plotly.Invocations["newPlot"]);
+        page.WaitForAssertion(() => Assert.NotEmpty(ctx.Plotly.Invocations["newPlot"]), TimeSpan.FromSeconds(30));   // drawn after render
 
         // Another template re-renders the rows with its markers.
         page.Find("select[data-field=template]").Change("llama3");

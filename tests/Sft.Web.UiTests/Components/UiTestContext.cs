@@ -1,4 +1,6 @@
 using Bunit;
+using Hangfire;
+using Hangfire.Storage.SQLite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Sft.Data.Persistence;
@@ -10,7 +12,8 @@ using Sft.Web.Ui;
 namespace Sft.Web.UiTests.Components;
 
 /// <summary>
-/// A bUnit context with the dashboard's real services over a temp data folder and a migrated SQLite database.
+/// A bUnit context with the dashboard's real services (the job service included) over a temp data folder, a migrated
+/// SQLite database and a Hangfire SQLite storage.
 /// JS interop is loose (there is no browser); Plotly.Blazor's interop module is set up so its calls are recorded.
 /// </summary>
 public sealed class UiTestContext : BunitContext
@@ -35,7 +38,19 @@ public sealed class UiTestContext : BunitContext
         Services.AddSingleton<ConfigCheck>();
         Services.AddSingleton<Catalog>();
         Services.AddSingleton<DatasetPreviews>();
+        Services.AddSingleton<PlaygroundChoices>();
+        Services.AddSingleton<PlaygroundModels>();
         Services.AddLogging();
+        // The real job service: jobs are stored in the app database and enqueued in a Hangfire SQLite file (no server
+        // runs in these tests, so a queued job stays queued).
+        Services.AddSingleton<JobStorage>(new SQLiteStorage(folder.HangfireDatabasePath, new SQLiteStorageOptions()));
+        Services.AddSingleton<IBackgroundJobClient>(sp => new BackgroundJobClient(sp.GetRequiredService<JobStorage>()));
+        Services.AddSingleton(TimeProvider.System);
+        Services.AddSingleton<JobStatusService>();
+        Services.AddSingleton<RunningJobs>();
+        Services.AddSingleton<JobService>();
+        Services.AddSingleton<Microsoft.Extensions.Hosting.IHostApplicationLifetime, Microsoft.Extensions.Hosting.Internal.ApplicationLifetime>();
+        Services.AddSingleton<Sft.Web.Datasets.DatasetCatalog>();
         using var db = Db();
         db.Database.Migrate();
     }

@@ -8,7 +8,8 @@ namespace Sft.Web.UiTests.EndToEnd;
 /// <summary>
 /// The real server executable on a loopback port, driven by Debian's chromium: sign in, validate the tiny demo
 /// preset (and an error at its line), submit it, watch its loss chart grow until it succeeds, download a checkpoint,
-/// open a job page drawn from stored history, compare, models and datasets. Screenshots
+/// chat with its last checkpoint and its base in the playground, open a job page drawn from stored history, compare, models
+/// and datasets. Screenshots
 /// of every page go to TestResults/screenshots (phone-sized ones too).
 /// </summary>
 public class DashboardEndToEndTests
@@ -98,6 +99,26 @@ public class DashboardEndToEndTests
         await using (var file = File.OpenRead(zip)) Assert.Equal(2, await file.ReadAsync(head));
         Assert.True(new FileInfo(zip).Length > 1000, $"the checkpoint download is {new FileInfo(zip).Length} bytes");
         Assert.Equal("PK"u8.ToArray(), head);
+
+        // The playground: the job's last checkpoint and its base answer one prompt side by side.
+        await page.ClickAsync("a[data-action=playground]");
+        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/playground\\?job="), new() { Timeout = 30_000 });
+        await page.WaitForSelectorAsync($"#pg-checkpoint option[value='{submitted}/12']", new() { State = WaitForSelectorState.Attached });
+        Assert.Equal($"{submitted}/12", await page.InputValueAsync("#pg-checkpoint"));
+        Assert.Equal("builtin:demo-tiny", await page.InputValueAsync("#pg-base"));
+        // Typing counts once the circuit is connected: type until the send button takes it.
+        for (var attempt = 0; attempt < 40 && !await page.IsEnabledAsync("#pg-send"); attempt++)
+        {
+            await page.FillAsync("#pg-prompt", "Give me three tips for staying healthy.");
+            await page.WaitForTimeoutAsync(250);
+        }
+        await page.FillAsync("#pg-max", "24");
+        await page.ClickAsync("#pg-send");
+        await page.WaitForSelectorAsync("[data-pane=base] .chat-state[data-state=done]", new() { Timeout = 60_000 });
+        await page.WaitForSelectorAsync("[data-pane=checkpoint] .chat-state[data-state=done]", new() { Timeout = 60_000 });
+        Assert.NotEmpty((await page.InnerTextAsync("[data-pane=base] [data-reply]")).Trim());
+        Assert.NotEmpty((await page.InnerTextAsync("[data-pane=checkpoint] [data-reply]")).Trim());
+        await Shot(page, "06b-playground");
 
         // A job with stored history: its charts draw every point.
         var jobId = await SeedJobAsync(dataDir);
