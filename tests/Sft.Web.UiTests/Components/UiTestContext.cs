@@ -35,6 +35,10 @@ public sealed class UiTestContext : BunitContext
         Services.AddSingleton<ConfigCheck>();
         Services.AddSingleton<Catalog>();
         Services.AddSingleton<DatasetPreviews>();
+        Services.AddSingleton(new Sft.Web.Nodes.NodeIdentity("node-a"));
+        Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(new Sft.Web.Nodes.NodeOptions()));
+        Services.AddSingleton(TimeProvider.System);
+        Services.AddSingleton<Sft.Web.Nodes.NodeRegistry>();
         Services.AddLogging();
         using var db = Db();
         db.Database.Migrate();
