@@ -15,6 +15,7 @@ public static class NodeExtensions
         services.AddSingleton(sp => NodeIdentity.Resolve(
             sp.GetRequiredService<IOptions<NodeOptions>>().Value.Name, sp.GetRequiredService<IConfiguration>()["urls"]));
         services.AddSingleton<NodeRegistry>();
+        services.AddSingleton<ClusterDevices>();
         services.AddHostedService<NodeHeartbeat>();
         return services;
     }

@@ -6,7 +6,8 @@ namespace Sft.Web.Nodes;
 
 /// <summary>Registers this node at start (before the queue's workers run: hosted services start in order) and
 /// writes its heartbeat every <see cref="NodeOptions.HeartbeatInterval"/> until the server stops.</summary>
-public sealed class NodeHeartbeat(NodeRegistry registry, IServer server, IOptions<NodeOptions> options, ILogger<NodeHeartbeat> log)
+public sealed class NodeHeartbeat(
+    NodeRegistry registry, ClusterDevices cluster, IServer server, IOptions<NodeOptions> options, ILogger<NodeHeartbeat> log)
     : IHostedService, IAsyncDisposable
 {
     readonly CancellationTokenSource _stop = new();
@@ -14,7 +15,7 @@ public sealed class NodeHeartbeat(NodeRegistry registry, IServer server, IOption
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        await registry.BeatAsync(null, cancellationToken);
+        await BeatAsync(null, cancellationToken);
         log.LogInformation("Node {Node} registered (heartbeat every {Interval})", registry.Name, options.Value.HeartbeatInterval);
         _loop = Task.Run(() => LoopAsync(_stop.Token), CancellationToken.None);
     }
@@ -26,7 +27,7 @@ public sealed class NodeHeartbeat(NodeRegistry registry, IServer server, IOption
         {
             while (await timer.WaitForNextTickAsync(ct))
             {
-                try { await registry.BeatAsync(Address(), ct); }
+                try { await BeatAsync(Address(), ct); }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     log.LogWarning(e, "Node {Node}: heartbeat failed; retrying at the next tick", registry.Name);
@@ -34,6 +35,13 @@ public sealed class NodeHeartbeat(NodeRegistry registry, IServer server, IOption
             }
         }
         catch (OperationCanceledException) { }
+    }
+
+    async Task BeatAsync(string? address, CancellationToken ct)
+    {
+        await registry.BeatAsync(address, ct);
+        var nodes = await registry.ListAsync(ct);
+        cluster.Update(nodes.Where(n => n.Online).SelectMany(n => n.Devices.Select(d => d.Name)));
     }
 
     string? Address() => server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
