@@ -5,6 +5,7 @@ using Sft.Web.Cli;
 using Sft.Web.Hubs;
 using Sft.Web.Jobs;
 using Sft.Web.Live;
+using Sft.Web.Nodes;
 using Sft.Web.Storage;
 using Sft.Web.Ui;
 using Sft.Web.Uploads;
@@ -27,6 +28,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 builder.Services.AddSftStorage();      // data folder, app database, migrations at start
 builder.Services.AddSftAuth();         // API keys, cookie login, policies, bootstrap key
 builder.Services.AddSftLive();         // event writer + notifier (before the queue: stops after the jobs)
+builder.Services.AddSftNodes();        // node name, heartbeat in the nodes table, job claims (before the queue's workers)
 builder.AddSftQueue();                 // Hangfire: own storage, one single-worker server per device queue
 builder.Services.AddSftHubs();         // SignalR and its throttled broadcaster
 builder.Services.AddSftUploads();      // request size limits, multipart helper

@@ -40,6 +40,7 @@ public sealed class JobEntity
     public string? BaseModel { get; set; }
     public string? Dataset { get; set; }
     public string? Device { get; set; }               // the queue it runs on: "cpu", "cuda0", ...
+    public string? Node { get; set; }                 // the server node that runs (or last ran) it
     public string? OutputDir { get; set; }
     public string? ClonedFrom { get; set; }
     public string? BackgroundJobId { get; set; }
@@ -127,4 +128,14 @@ public sealed class ApiKeyEntity
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? LastUsedAt { get; set; }
     public DateTimeOffset? RevokedAt { get; set; }
+}
+
+/// <summary>A server process sharing the queue: its device queues and its heartbeat (offline once silent too long).</summary>
+public sealed class NodeEntity
+{
+    public required string Name { get; set; }
+    public required string Devices { get; set; }      // its device queues, comma separated: "cpu,cuda0"
+    public string? Url { get; set; }                  // where it listens, as it says itself
+    public DateTimeOffset StartedAt { get; set; }
+    public DateTimeOffset LastSeenAt { get; set; }
 }

@@ -5,15 +5,22 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Sft.Data.Persistence;
 
 /// <summary>The application database (SQLite by default): jobs, their events, metrics and checkpoints,
-/// datasets and API keys. Migrations live beside it and are applied at start.</summary>
-public sealed class SftDbContext(DbContextOptions<SftDbContext> options) : DbContext(options)
+/// datasets, API keys and the server nodes. Migrations live beside it and are applied at start;
+/// PostgreSQL has its own set (<see cref="PostgresSftDbContext"/>).</summary>
+public class SftDbContext : DbContext
 {
+    public SftDbContext(DbContextOptions<SftDbContext> options) : base(options) { }
+
+    /// <summary>For provider-specific subclasses, whose type selects their own migrations.</summary>
+    protected SftDbContext(DbContextOptions options) : base(options) { }
+
     public DbSet<JobEntity> Jobs => Set<JobEntity>();
     public DbSet<JobEventEntity> JobEvents => Set<JobEventEntity>();
     public DbSet<MetricPointEntity> MetricPoints => Set<MetricPointEntity>();
     public DbSet<CheckpointEntity> Checkpoints => Set<CheckpointEntity>();
     public DbSet<DatasetEntity> Datasets => Set<DatasetEntity>();
     public DbSet<ApiKeyEntity> ApiKeys => Set<ApiKeyEntity>();
+    public DbSet<NodeEntity> Nodes => Set<NodeEntity>();
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -61,6 +68,14 @@ public sealed class SftDbContext(DbContextOptions<SftDbContext> options) : DbCon
             e.Property(x => x.RevokedAt).HasConversion(optionalTime);
             e.HasIndex(k => k.Hash).IsUnique();
         });
+        b.Entity<NodeEntity>(e =>
+        {
+            e.ToTable("nodes");
+            e.HasKey(n => n.Name);
+            e.Property(n => n.Name).HasMaxLength(128);
+            e.Property(n => n.StartedAt).HasConversion(time);
+            e.Property(n => n.LastSeenAt).HasConversion(time);
+        });
     }
 }
 
@@ -69,4 +84,17 @@ public sealed class SftDbContextDesignTimeFactory : IDesignTimeDbContextFactory<
 {
     public SftDbContext CreateDbContext(string[] args) =>
         new(new DbContextOptionsBuilder<SftDbContext>().UseSqlite("Data Source=design.db").Options);
+}
+
+/// <summary>
+/// The same model on PostgreSQL (several nodes sharing one database). A type of its own so that its migrations
+/// (<c>Migrations/Postgres</c>) stay apart from the SQLite ones; code keeps asking for <see cref="SftDbContext"/>.
+/// </summary>
+public sealed class PostgresSftDbContext(DbContextOptions<PostgresSftDbContext> options) : SftDbContext(options);
+
+/// <summary>Lets <c>dotnet ef migrations add ... --context PostgresSftDbContext</c> build the context (no server needed).</summary>
+public sealed class PostgresSftDbContextDesignTimeFactory : IDesignTimeDbContextFactory<PostgresSftDbContext>
+{
+    public PostgresSftDbContext CreateDbContext(string[] args) =>
+        new(new DbContextOptionsBuilder<PostgresSftDbContext>().UseNpgsql("Host=localhost;Database=sft_design").Options);
 }

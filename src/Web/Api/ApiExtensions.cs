@@ -48,6 +48,7 @@ public static class ApiExtensions
         app.MapModelsApi();
         app.MapDatasetsApi();
         app.MapApiKeysApi();
+        app.MapNodesApi();
         app.MapOpenApi().RequireAuthorization();
         app.MapScalarApiReference("/api/docs", o => o.WithTitle("SFT Studio API").WithOpenApiRoutePattern("/openapi/{documentName}.json"))
             .RequireAuthorization();

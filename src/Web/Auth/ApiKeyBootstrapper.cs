@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Sft.Web.Auth;
@@ -19,8 +20,16 @@ public sealed class ApiKeyBootstrapper(ApiKeyStore store, IOptions<AuthOptions> 
             var existing = await store.FindByPlaintextAsync(key, cancellationToken);
             if (existing == null)
             {
-                var added = await store.AddAsync("bootstrap", key, isAdmin: true, cancellationToken);
-                log.LogInformation("Provisioned the admin API key {Prefix}... from Auth:BootstrapApiKey (id {Id})", added.Prefix, added.Id);
+                try
+                {
+                    var added = await store.AddAsync("bootstrap", key, isAdmin: true, cancellationToken);
+                    log.LogInformation("Provisioned the admin API key {Prefix}... from Auth:BootstrapApiKey (id {Id})", added.Prefix, added.Id);
+                }
+                catch (DbUpdateException)
+                {
+                    // Another node sharing the database may have stored the same key a moment earlier: then all is done.
+                    if (await store.FindByPlaintextAsync(key, cancellationToken) == null) throw;
+                }
             }
             else if (existing.RevokedAt != null)
                 log.LogWarning("Auth:BootstrapApiKey ({Prefix}...) was revoked and stays revoked; remove it from the configuration.", existing.Prefix);

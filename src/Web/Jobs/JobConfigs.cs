@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Sft.Training.Config;
 using Sft.Training.Config.Yaml;
+using Sft.Web.Nodes;
 using Sft.Web.Storage;
 
 namespace Sft.Web.Jobs;
@@ -12,7 +13,7 @@ namespace Sft.Web.Jobs;
 /// <c>data/jobs/{id}/output</c> (a job never writes outside the data folder). Also where a job's files live and which
 /// device queue a config runs on.
 /// </summary>
-public sealed class JobConfigs(DataFolder folder, DeviceQueues devices)
+public sealed class JobConfigs(DataFolder folder, DeviceQueues devices, ClusterDevices? cluster = null)
 {
     static readonly JsonSerializerOptions ResolvedJson = new()
     {
@@ -36,7 +37,7 @@ public sealed class JobConfigs(DataFolder folder, DeviceQueues devices)
             Overrides = [.. overrides, .. forced, $"output_dir={OutputDir(id)}"],
             BaseDirectory = folder.Root,
             SourceName = "config.yaml",
-            AvailableCudaDevices = devices.Names.Count(n => n.StartsWith("cuda", StringComparison.Ordinal)),
+            AvailableCudaDevices = Queues.Count(n => n.StartsWith("cuda", StringComparison.Ordinal)),
             Builtins = new Builtins(folder.Root),
         });
 
@@ -49,8 +50,8 @@ public sealed class JobConfigs(DataFolder folder, DeviceQueues devices)
         var queue = QueueFor(load.Config!.Run.Device);
         if (Serves(queue)) return (load, queue);
         var issue = new ConfigIssue(IssueSeverity.Error, "device", new SourcePosition("config.yaml", 1, 1),
-            $"device '{load.Config.Run.Device}' needs the queue '{queue}', which this server does not have (it serves {string.Join(", ", Queues)}).",
-            "use device: auto, or a device this server has.");
+            $"device '{load.Config.Run.Device}' needs the queue '{queue}', which no online node has (they serve {string.Join(", ", Queues)}).",
+            "use device: auto, or a device one of the nodes has.");
         return (new ConfigLoadResult(null, ValidationResult.From([issue, .. load.Validation.Warnings, .. load.Validation.Ignored], load.Validation.Memory)), "");
     }
 
@@ -66,9 +67,12 @@ public sealed class JobConfigs(DataFolder folder, DeviceQueues devices)
     /// <summary>The <c>device</c> value that pins a run to its queue's device (<c>cpu</c>, <c>cuda:N</c>).</summary>
     public static string DeviceOf(string queue) => queue == "cpu" ? "cpu" : "cuda:" + queue["cuda".Length..];
 
-    public bool Serves(string queue) => devices.Contains(queue);
+    /// <summary>True when this server or another online node (see <see cref="ClusterDevices"/>) serves the queue.</summary>
+    public bool Serves(string queue) => devices.Contains(queue) || cluster?.Contains(queue) == true;
 
-    public IReadOnlyList<string> Queues => devices.Names;
+    /// <summary>This server's queues, then those only other online nodes serve.</summary>
+    public IReadOnlyList<string> Queues =>
+        cluster == null ? devices.Names : [.. devices.Names, .. cluster.Online.Where(q => !devices.Contains(q)).Order(StringComparer.Ordinal)];
 
     public async Task WriteOverridesAsync(string id, IReadOnlyList<string> overrides, CancellationToken ct)
     {

@@ -4,7 +4,9 @@ using Sft.Data.Persistence;
 using Sft.Training.Config;
 using Sft.Training.Engine;
 using Sft.Web.Api.Models;
+using Microsoft.Extensions.Options;
 using Sft.Web.Live;
+using Sft.Web.Nodes;
 
 namespace Sft.Web.Jobs;
 
@@ -16,7 +18,7 @@ namespace Sft.Web.Jobs;
 /// </summary>
 public sealed class JobRunner(
     IDbContextFactory<SftDbContext> dbFactory, JobConfigs configs, JobStatusService statuses, JobEventWriter events,
-    RunningJobs running, ILogger<JobRunner> log)
+    RunningJobs running, NodeRegistry nodes, IOptions<NodeOptions> nodeOptions, ILogger<JobRunner> log)
 {
     [AutomaticRetry(Attempts = 0)]
     public async Task RunAsync(string jobId, CancellationToken ct)
@@ -46,8 +48,10 @@ public sealed class JobRunner(
             await statuses.SetStatusAsync(jobId, JobStatus.Cancelled);
             return;
         }
+        if (!await ClaimAsync(jobId, hangfireToken)) return;
         if (job.Status == JobStatus.Running)
-            log.LogWarning("Job {JobId} was left running by a server that stopped; continuing from its newest checkpoint", jobId);
+            log.LogWarning("Job {JobId} was left running by {Node}, which stopped; continuing from its newest checkpoint on {Here}",
+                jobId, job.Node ?? "a server", nodes.Name);
 
         var config = await BuildConfigAsync(job);
         if (config == null) return;
@@ -73,6 +77,28 @@ public sealed class JobRunner(
             await statuses.SetStatusAsync(jobId, JobStatus.Failed, new JobErrorDto("training_failed", e.Message, null));
             throw;                                       // the Hangfire dashboard shows it failed too (never retried)
         }
+    }
+
+    /// <summary>
+    /// Takes the job for this node (see <see cref="NodeRegistry.TryClaimAsync"/>). While another node that is online
+    /// holds it running, this delivery (Hangfire handing the job out again while it runs) waits and keeps the job in the
+    /// queue: if that node dies, its heartbeat stops and this one takes over; if it finishes, there is nothing to run.
+    /// </summary>
+    async Task<bool> ClaimAsync(string jobId, CancellationToken hangfireToken)
+    {
+        var waiting = false;
+        while (!await nodes.TryClaimAsync(jobId, CancellationToken.None))
+        {
+            await using (var db = await dbFactory.CreateDbContextAsync(CancellationToken.None))
+            {
+                var job = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId);
+                if (job == null || job.Status != JobStatus.Running) continue;       // finished or requeued: claim again
+                if (!waiting) log.LogWarning("Job {JobId} is running on node {Node}; this delivery waits until it finishes or that node goes offline", jobId, job.Node);
+                waiting = true;
+            }
+            await Task.Delay(nodeOptions.Value.HeartbeatInterval, hangfireToken);
+        }
+        return true;
     }
 
     /// <summary>The trainer stopped early and saved. A user's cancel (here or a delete of the Hangfire job) ends the job;

@@ -4,6 +4,7 @@ using Hangfire.PostgreSql;
 using Hangfire.Storage.SQLite;
 using Microsoft.Extensions.Options;
 using Sft.Web.Auth;
+using Sft.Web.Nodes;
 using Sft.Web.Storage;
 
 namespace Sft.Web.Jobs;
@@ -51,7 +52,7 @@ public static class QueueExtensions
             services.AddHangfireServer((sp, server) =>
             {
                 var queueOptions = sp.GetRequiredService<IOptions<QueueOptions>>().Value;
-                server.ServerName = $"{Environment.MachineName}:{queue}";
+                server.ServerName = $"{sp.GetRequiredService<NodeIdentity>().Name}:{queue}";
                 server.Queues = [queue];
                 server.WorkerCount = 1;
                 server.ShutdownTimeout = queueOptions.ShutdownTimeout;

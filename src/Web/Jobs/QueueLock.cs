@@ -4,12 +4,12 @@ using Sft.Web.Storage;
 namespace Sft.Web.Jobs;
 
 /// <summary>
-/// With SQLite queue storage only one server process may use a data folder: two would hand the same job to two
+/// With SQLite queue storage or a SQLite app database only one server process may use a data folder: two would hand the same job to two
 /// workers once its invisibility timeout passed. The first server holds an exclusive lock on <c>data/server.lock</c>
 /// for its lifetime (the system drops it when the process dies, so a crash never blocks the restart); a second one
 /// refuses to start. Registered before the Hangfire servers, so it is taken before any job is fetched.
 /// </summary>
-public sealed class QueueLock(DataFolder folder, IOptions<QueueOptions> options, ILogger<QueueLock> log) : IHostedService, IDisposable
+public sealed class QueueLock(DataFolder folder, IOptions<QueueOptions> options, IOptions<DatabaseOptions> database, ILogger<QueueLock> log) : IHostedService, IDisposable
 {
     FileStream? _lock;
 
@@ -17,7 +17,9 @@ public sealed class QueueLock(DataFolder folder, IOptions<QueueOptions> options,
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        if (options.Value.Storage != QueueStorageKind.Sqlite) return Task.CompletedTask;
+        // Nodes sharing a PostgreSQL queue and database also share the data folder (jobs, checkpoints, uploads, keys).
+        if (options.Value.Storage == QueueStorageKind.Postgres && database.Value.Provider == DatabaseProvider.Postgres)
+            return Task.CompletedTask;
         try
         {
             _lock = new FileStream(LockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
@@ -26,8 +28,8 @@ public sealed class QueueLock(DataFolder folder, IOptions<QueueOptions> options,
         {
             throw new InvalidOperationException(
                 $"Another SFT Studio server is using the data folder {folder.Root} (it holds {LockPath}). " +
-                "Stop it, or give this one its own Sft:DataDir; several servers sharing one queue need " +
-                "Sft:Queue:Storage=postgres.", e);
+                "Stop it, or give this one its own Sft:DataDir; several servers sharing one queue and data folder need " +
+                "Sft:Queue:Storage=postgres and Sft:Database:Provider=postgres.", e);
         }
         log.LogDebug("Holding {LockPath}", LockPath);
         return Task.CompletedTask;

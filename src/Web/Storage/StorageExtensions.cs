@@ -6,7 +6,7 @@ namespace Sft.Web.Storage;
 
 public static class StorageExtensions
 {
-    /// <summary>The data folder, the app database (SQLite unless <c>ConnectionStrings:Sft</c> says otherwise)
+    /// <summary>The data folder, the app database (SQLite, or PostgreSQL when <c>Sft:Database:Provider</c> says so)
     /// and its migration at start.</summary>
     public static IServiceCollection AddSftStorage(this IServiceCollection services, bool migrateAtStart = true)
     {
@@ -17,8 +17,18 @@ public static class StorageExtensions
             var contentRoot = sp.GetRequiredService<IHostEnvironment>().ContentRootPath;
             return new DataFolder(Path.GetFullPath(options.DataDir, contentRoot));
         });
-        services.AddDbContextFactory<SftDbContext>((sp, db) =>
-            db.UseSqlite(AppConnectionString(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<DataFolder>())));
+        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section);
+        services.AddSingleton<IDbContextFactory<SftDbContext>>(sp =>
+        {
+            var provider = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider;
+            var configuration = sp.GetRequiredService<IConfiguration>();
+            if (provider == DatabaseProvider.Postgres && string.IsNullOrWhiteSpace(configuration.GetConnectionString(StorageOptions.ConnectionStringName)))
+                throw new InvalidOperationException(
+                    "ConnectionStrings:Sft is required when Sft:Database:Provider is 'postgres' " +
+                    "(e.g. Host=db;Database=sft;Username=sft;Password=...).");
+            return new SftDbContextFactory(provider, AppConnectionString(configuration, sp.GetRequiredService<DataFolder>()));
+        });
+        services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<SftDbContext>>().CreateDbContext());
         if (migrateAtStart) services.AddHostedService<DatabaseMigrator>();
         services.AddSftDataProtection();
         return services;

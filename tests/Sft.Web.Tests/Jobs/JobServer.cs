@@ -21,15 +21,21 @@ public sealed class JobServer : IAsyncDisposable
     public ServerProcess Process { get; }
     public HttpClient Http { get; }
 
-    public static async Task<JobServer> StartAsync(string dataDir, string invisibilityTimeout = "00:00:03") =>
-        new(await ServerProcess.StartAsync(dataDir, new Dictionary<string, string>
+    /// <param name="settings">more environment settings (they win over the ones here).</param>
+    public static async Task<JobServer> StartAsync(string dataDir, string invisibilityTimeout = "00:00:03",
+        IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var environment = new Dictionary<string, string>
         {
             ["Auth__BootstrapApiKey"] = Key,
             ["Sft__Queue__QueuePollInterval"] = "00:00:00.200",
             ["Sft__Queue__InvisibilityTimeout"] = invisibilityTimeout,
             ["Sft__Queue__ShutdownTimeout"] = "00:00:05",
             ["Sft__Queue__Devices__0"] = "cpu",
-        }));
+        };
+        foreach (var (name, value) in settings ?? new Dictionary<string, string>()) environment[name] = value;
+        return new(await ServerProcess.StartAsync(dataDir, environment));
+    }
 
     /// <summary>Submits a YAML config; returns the created job.</summary>
     public async Task<JsonElement> SubmitAsync(string yaml, string? name = null)

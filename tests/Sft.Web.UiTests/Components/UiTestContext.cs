@@ -40,12 +40,15 @@ public sealed class UiTestContext : BunitContext
         Services.AddSingleton<DatasetPreviews>();
         Services.AddSingleton<PlaygroundChoices>();
         Services.AddSingleton<PlaygroundModels>();
+        Services.AddSingleton(new Sft.Web.Nodes.NodeIdentity("node-a"));
+        Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(new Sft.Web.Nodes.NodeOptions()));
+        Services.AddSingleton(TimeProvider.System);
+        Services.AddSingleton<Sft.Web.Nodes.NodeRegistry>();
         Services.AddLogging();
         // The real job service: jobs are stored in the app database and enqueued in a Hangfire SQLite file (no server
         // runs in these tests, so a queued job stays queued).
         Services.AddSingleton<JobStorage>(new SQLiteStorage(folder.HangfireDatabasePath, new SQLiteStorageOptions()));
         Services.AddSingleton<IBackgroundJobClient>(sp => new BackgroundJobClient(sp.GetRequiredService<JobStorage>()));
-        Services.AddSingleton(TimeProvider.System);
         Services.AddSingleton<JobStatusService>();
         Services.AddSingleton<RunningJobs>();
         Services.AddSingleton<JobService>();

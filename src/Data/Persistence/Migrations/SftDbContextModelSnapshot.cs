@@ -207,6 +207,9 @@ namespace Sft.Data.Persistence.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Node")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("OutputDir")
                         .HasColumnType("TEXT");
 
@@ -302,6 +305,30 @@ namespace Sft.Data.Persistence.Migrations
                     b.HasIndex("JobId", "Step");
 
                     b.ToTable("MetricPoints");
+                });
+
+            modelBuilder.Entity("Sft.Data.Persistence.NodeEntity", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Devices")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LastSeenAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("StartedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Url")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("nodes", (string)null);
                 });
 #pragma warning restore 612, 618
         }

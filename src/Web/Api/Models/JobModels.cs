@@ -8,7 +8,7 @@ namespace Sft.Web.Api.Models;
 public sealed record JobDto(
     string Id, string Name, string Status, long CreatedAt, long? StartedAt, long? FinishedAt,
     string? Model, string? Method, string? TrainingFile, string? Device, int Attempts, long TrainedTokens,
-    JobErrorDto? Error, JobProgressDto Progress, string? OutputDir, string? ClonedFrom, string? CreatedBy)
+    JobErrorDto? Error, JobProgressDto Progress, string? OutputDir, string? ClonedFrom, string? CreatedBy, string? Node)
 {
     [JsonPropertyOrder(-1)]
     public string Object => "fine_tuning.job";
@@ -17,7 +17,7 @@ public sealed record JobDto(
         job.Id, job.Name, job.Status.ToApi(), job.CreatedAt.ToUnixTimeSeconds(),
         job.StartedAt?.ToUnixTimeSeconds(), job.FinishedAt?.ToUnixTimeSeconds(),
         job.BaseModel, job.Method, job.Dataset, job.Device, job.Attempts, job.TrainedTokens,
-        JobErrorDto.From(job), JobProgressDto.From(job), job.OutputDir, job.ClonedFrom, job.CreatedBy);
+        JobErrorDto.From(job), JobProgressDto.From(job), job.OutputDir, job.ClonedFrom, job.CreatedBy, job.Node);
 }
 
 /// <summary>Why a job failed: a code, a message, and the config key at fault when there is one.</summary>
