@@ -48,10 +48,13 @@ public sealed class JobConfigs(DataFolder folder, DeviceQueues devices, ClusterD
         var load = Load(id, yaml, overrides);
         if (!load.IsValid) return (load, "");
         var queue = QueueFor(load.Config!.Run.Device);
-        if (Serves(queue)) return (load, queue);
-        var issue = new ConfigIssue(IssueSeverity.Error, "device", new SourcePosition("config.yaml", 1, 1),
-            $"device '{load.Config.Run.Device}' needs the queue '{queue}', which no online node has (they serve {string.Join(", ", Queues)}).",
-            "use device: auto, or a device one of the nodes has.");
+        // A data-parallel job runs on its first device's queue and leases the others (DeviceLeases); all must exist.
+        var missing = load.Config.ReplicaDevices.Select(d => (Device: d, Queue: QueueFor(d))).FirstOrDefault(d => !Serves(d.Queue));
+        if (missing.Queue == null) return (load, queue);
+        var key = load.Config.ReplicaDevices.Count > 1 ? "devices" : "device";
+        var issue = new ConfigIssue(IssueSeverity.Error, key, new SourcePosition("config.yaml", 1, 1),
+            $"{key} '{missing.Device}' needs the queue '{missing.Queue}', which no online node has (they serve {string.Join(", ", Queues)}).",
+            "use device: auto, or devices one of the nodes has.");
         return (new ConfigLoadResult(null, ValidationResult.From([issue, .. load.Validation.Warnings, .. load.Validation.Ignored], load.Validation.Memory)), "");
     }
 

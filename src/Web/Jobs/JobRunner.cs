@@ -18,7 +18,7 @@ namespace Sft.Web.Jobs;
 /// </summary>
 public sealed class JobRunner(
     IDbContextFactory<SftDbContext> dbFactory, JobConfigs configs, JobStatusService statuses, JobEventWriter events,
-    RunningJobs running, NodeRegistry nodes, IOptions<NodeOptions> nodeOptions, ILogger<JobRunner> log)
+    RunningJobs running, DeviceLeases leases, NodeRegistry nodes, IOptions<NodeOptions> nodeOptions, ILogger<JobRunner> log)
 {
     [AutomaticRetry(Attempts = 0)]
     public async Task RunAsync(string jobId, CancellationToken ct)
@@ -55,6 +55,8 @@ public sealed class JobRunner(
 
         var config = await BuildConfigAsync(job);
         if (config == null) return;
+        // A data-parallel job's other devices may be busy with jobs of their own queues: wait for them (queued meanwhile).
+        using var devices = await leases.AcquireAsync(config.ReplicaDevices.Select(configs.QueueFor), hangfireToken);
         await statuses.SetStatusAsync(jobId, JobStatus.Running);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(userCancel.Token, hangfireToken);

@@ -42,6 +42,7 @@ public static class QueueExtensions
             .UseFilter(new AutomaticRetryAttribute { Attempts = 0 }));
 
         services.AddSingleton<RunningJobs>();
+        services.AddSingleton<DeviceLeases>();
         services.AddSingleton<JobConfigs>();
         services.AddScoped<JobService>();
         services.AddScoped<JobRunner>();
