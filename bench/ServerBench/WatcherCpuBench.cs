@@ -16,28 +16,18 @@ static class WatcherCpuBench
     {
         await using var app = new BenchApp();
         var jobId = await app.AddJobAsync();
-        var hubs = new List<HubConnection>();
-        var messages = 0;
+        var pool = await Watchers.ConnectAsync(app, watchers);
         try
         {
-            for (var i = 0; i < watchers; i++)
-            {
-                var hub = new HubConnectionBuilder()
-                    .WithUrl(new Uri(app.BaseAddress, "/hubs/jobs"), o => o.AccessTokenProvider = () => Task.FromResult<string?>(BenchApp.Key))
-                    .AddJsonProtocol(o => EventJson.Configure(o.PayloadSerializerOptions)).Build();
-                hub.On<MetricsMessage>("metrics", m => Interlocked.Increment(ref messages));
-                hubs.Add(hub);
-            }
-            await Task.WhenAll(hubs.Select(h => h.StartAsync()));
             var sink = app.Writer.SinkFor(jobId);
             long step = 0;
             const long total = 1_000_000;
             var arms = new List<(bool Watching, double CpuMsPerS, int Messages)>();
             foreach (var (watching, counted) in new[] { (false, false), (true, false), (false, true), (true, true), (false, true), (true, true) })
             {
-                await Task.WhenAll(hubs.Select(h => watching ? h.InvokeAsync("Join", jobId, step) : h.InvokeAsync("Leave", jobId)));
+                await (watching ? pool.JoinAsync(jobId, step) : pool.LeaveAsync(jobId));
                 await Task.Delay(1000);
-                var before = messages;
+                var before = pool.Messages;
                 var process = Process.GetCurrentProcess();
                 var cpu = process.TotalProcessorTime;
                 var clock = Stopwatch.StartNew();
@@ -50,8 +40,8 @@ static class WatcherCpuBench
                 }
                 process.Refresh();
                 var cpuMsPerS = (process.TotalProcessorTime - cpu).TotalMilliseconds / clock.Elapsed.TotalSeconds;
-                if (counted) arms.Add((watching, cpuMsPerS, messages - before));
-                Console.WriteLine($"  {(watching ? watchers : 0),2} watchers: {cpuMsPerS:F1} CPU ms per second, {messages - before} messages received{(counted ? "" : " (warm-up, not counted)")}; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+                if (counted) arms.Add((watching, cpuMsPerS, pool.Messages - before));
+                Console.WriteLine($"  {(watching ? watchers : 0),2} watchers: {cpuMsPerS:F1} CPU ms per second, {pool.Messages - before} messages received{(counted ? "" : " (warm-up, not counted)")}; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
             }
             var idle = arms.Where(a => !a.Watching).Average(a => a.CpuMsPerS);
             var busy = arms.Where(a => a.Watching).Average(a => a.CpuMsPerS);
@@ -62,7 +52,7 @@ static class WatcherCpuBench
         }
         finally
         {
-            foreach (var hub in hubs) await hub.DisposeAsync();
+            await pool.DisposeAsync();
         }
     }
 }

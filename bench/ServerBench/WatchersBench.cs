@@ -53,19 +53,9 @@ static class WatchersBench
 
     static async Task<Run> RunJobAsync(BenchApp app, HttpClient http, string yaml, int watchers, int steps)
     {
-        var hubs = new List<HubConnection>();
-        var messages = 0;
+        var pool = await Watchers.ConnectAsync(app, watchers);
         try
         {
-            for (var i = 0; i < watchers; i++)
-            {
-                var hub = new HubConnectionBuilder()
-                    .WithUrl(new Uri(app.BaseAddress, "/hubs/jobs"), o => o.AccessTokenProvider = () => Task.FromResult<string?>(BenchApp.Key))
-                    .AddJsonProtocol(o => EventJson.Configure(o.PayloadSerializerOptions)).Build();
-                hub.On<MetricsMessage>("metrics", m => Interlocked.Increment(ref messages));
-                hubs.Add(hub);
-            }
-            await Task.WhenAll(hubs.Select(h => h.StartAsync()));
 
             using var content = new StringContent(yaml, Encoding.UTF8, "application/yaml");
             var query = $"?name=bench-watchers-{watchers}&set=runner_config.max_steps={steps}&set=do_eval=False&set=device=cpu";
@@ -73,7 +63,7 @@ static class WatchersBench
             var body = await response.Content.ReadAsStringAsync();
             if ((int)response.StatusCode != 201) throw new InvalidOperationException($"submit: {(int)response.StatusCode} {body}");
             var id = JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()!;
-            await Task.WhenAll(hubs.Select(h => h.InvokeAsync("Join", id, 0L)));
+            await pool.JoinAsync(id, 0L);
 
             var clock = Stopwatch.StartNew();
             while (true)
@@ -86,11 +76,11 @@ static class WatchersBench
                 if (clock.Elapsed > TimeSpan.FromMinutes(15)) throw new TimeoutException($"job {id} still {job.Status} after 15 minutes");
             }
             await app.Writer.FlushAsync();
-            return await ThroughputAsync(app, id, watchers, watchers == 0 ? 0 : messages / (double)watchers);
+            return await ThroughputAsync(app, id, watchers, watchers == 0 ? 0 : pool.Messages / (double)watchers);
         }
         finally
         {
-            foreach (var hub in hubs) await hub.DisposeAsync();
+            await pool.DisposeAsync();
         }
     }
 

@@ -26,19 +26,9 @@ static class WatchersToggleBench
         var yaml = ExampleConfigs.Read(ExampleConfigs.DemoTiny);
         Console.WriteLine($"watchers toggle bench: one job, demo_tiny.yaml, max_steps {steps}, do_eval False, device cpu; {watchers} SignalR clients " +
                           $"join/leave every {phaseSeconds} s; server and clients in this process, {Environment.ProcessorCount} cores, load {Load()}");
-        var hubs = new List<HubConnection>();
-        var messages = 0;
+        var pool = await Watchers.ConnectAsync(app, watchers);
         try
         {
-            for (var i = 0; i < watchers; i++)
-            {
-                var hub = new HubConnectionBuilder()
-                    .WithUrl(new Uri(app.BaseAddress, "/hubs/jobs"), o => o.AccessTokenProvider = () => Task.FromResult<string?>(BenchApp.Key))
-                    .AddJsonProtocol(o => EventJson.Configure(o.PayloadSerializerOptions)).Build();
-                hub.On<MetricsMessage>("metrics", m => Interlocked.Increment(ref messages));
-                hubs.Add(hub);
-            }
-            await Task.WhenAll(hubs.Select(h => h.StartAsync()));
 
             using var content = new StringContent(yaml, Encoding.UTF8, "application/yaml");
             using var response = await http.PostAsync($"/api/v1/jobs?name=bench-toggle&set=runner_config.max_steps={steps}&set=do_eval=False&set=device=cpu", content);
@@ -64,7 +54,7 @@ static class WatchersToggleBench
                 if (clock.Elapsed > TimeSpan.FromMinutes(20)) throw new TimeoutException($"job {id} still {job.Status} after 20 minutes");
                 phases.Add(new Phase(watching, from, DateTimeOffset.UtcNow));
                 watching = !watching;
-                await Task.WhenAll(hubs.Select(h => watching ? h.InvokeAsync("Join", id, job.CurrentStep) : h.InvokeAsync("Leave", id)));
+                await (watching ? pool.JoinAsync(id, job.CurrentStep) : pool.LeaveAsync(id));
                 from = DateTimeOffset.UtcNow;
             }
             await app.Writer.FlushAsync();
@@ -87,12 +77,12 @@ static class WatchersToggleBench
             double Rate(bool w) => arms[w].Tokens / arms[w].Seconds;
             var drop = 1 - Rate(true) / Rate(false);
             Console.WriteLine($"  {phases.Count} phases; none joined: {arms[false].Steps} steps, {Rate(false):F1} tok/s; {watchers} joined: {arms[true].Steps} steps, " +
-                              $"{Rate(true):F1} tok/s; {messages / (double)watchers:F1} messages per watcher; load {Load()}");
+                              $"{Rate(true):F1} tok/s; {pool.Messages / (double)watchers:F1} messages per watcher; load {Load()}");
             Console.WriteLine($"tokens/s with {watchers} SignalR watchers vs none, interleaved in one job: drop {drop:P1}; goal ≤ 2%: {(drop <= 0.02 ? "met" : "missed")}");
         }
         finally
         {
-            foreach (var hub in hubs) await hub.DisposeAsync();
+            await pool.DisposeAsync();
         }
     }
 
