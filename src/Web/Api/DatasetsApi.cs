@@ -13,6 +13,7 @@ using Sft.Training.Tokenization;
 using Sft.Training.Tokenization.Templates;
 using Sft.Web.Api.Models;
 using Sft.Web.Datasets;
+using Sft.Web.Ui;
 using Sft.Web.Uploads;
 
 namespace Sft.Web.Api;
@@ -103,24 +104,16 @@ public static partial class DatasetsApi
         if (notReady != null) return ApiProblems.Problem(409, "Not ready", notReady, "id", "dataset_not_ready");
         if (spec == null) return ApiProblems.NotFound("dataset", id);
 
-        var tokenizer = BuiltInTokenizers.LoadQwen();
         PromptTemplate prompt;
-        try { prompt = PromptTemplates.Resolve(template ?? "mindformers_alpaca", tokenizer); }
+        try { prompt = PromptTemplates.Resolve(template ?? "mindformers_alpaca", BuiltInTokenizers.LoadQwen()); }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException) { return ApiProblems.Invalid("template", e.Message); }
-        var encoder = new ConversationEncoder(tokenizer, prompt);
         try
         {
             using var hub = catalog.CreateHubClient();
-            var split = await new DatasetLoader(hub).LoadSplitAsync(spec, ct: ct);
-            var examples = new List<DatasetExample>();
-            await foreach (var example in split.ReadExamplesAsync(ct))
-                if (examples.Count < StatisticsRows) examples.Add(example);
-                else break;
-            if (examples.Count == 0) return ApiProblems.Invalid("id", $"Dataset {id} has no rows.");
-            var preview = DatasetInspector.Preview(examples, encoder, take)
+            var result = await DatasetPreviews.PreviewAsync(spec, id, prompt, limit, take, StatisticsRows, hub, ct);
+            var preview = result.Rows
                 .Select(r => new PreviewRowDto(r.Text, r.InputIds.Length, r.Labels.Count(l => l != -100), r.InputIds, r.Labels)).ToList();
-            var statistics = DatasetInspector.Statistics(examples, encoder, new SequenceLimit(limit, OverflowMode.Truncate));
-            return TypedResults.Ok(new DatasetPreviewDto(prompt.Name, limit, preview, statistics, examples.Count));
+            return TypedResults.Ok(new DatasetPreviewDto(prompt.Name, limit, preview, result.Statistics, result.Statistics.Rows));
         }
         catch (Exception e) when (e is DatasetException or InvalidDataException)
         {

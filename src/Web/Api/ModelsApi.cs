@@ -1,8 +1,8 @@
-using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Sft.Training.Models;
 using Sft.Web.Api.Models;
 using Sft.Web.Storage;
+using Sft.Web.Ui;
 
 namespace Sft.Web.Api;
 
@@ -20,49 +20,32 @@ public static class ModelsApi
         return app;
     }
 
-    public static Ok<ListDto<ModelDto>> ListModels(DataFolder folder)
+    /// <summary>The same list the dashboard's pickers show (<see cref="Catalog.Models"/>), described from config.json.</summary>
+    public static Ok<ListDto<ModelDto>> ListModels(Catalog catalog, DataFolder folder)
     {
-        var builtins = new Builtins(folder.Root);
-        var list = new List<ModelDto>();
-        foreach (var name in ModelPresets.Names)
+        var list = catalog.Models().Select(m =>
         {
-            var path = Path.Combine(builtins.ModelsDirectory, name);
-            var preset = ModelPresets.Get(name);
-            list.Add(Describe(name, "builtin", $"builtin:{name}", path, preset.Description));
-        }
-        if (Directory.Exists(builtins.ModelsDirectory))
-            foreach (var dir in Directory.GetDirectories(builtins.ModelsDirectory).Order(StringComparer.Ordinal))
-            {
-                var name = Path.GetFileName(dir);
-                if (ModelPresets.Names.Contains(name) || !File.Exists(Path.Combine(dir, "config.json"))) continue;
-                list.Add(Describe(name, "local", folder.ToStored(dir), dir, null));
-            }
+            var preset = m.Reference.StartsWith(BuiltinPrefix, StringComparison.Ordinal) ? m.Reference[BuiltinPrefix.Length..] : null;
+            return preset != null
+                ? Describe(preset, "builtin", m.Reference, m.Folder!, ModelPresets.Get(preset).Description)
+                : Describe(m.Label, "local", folder.ToStored(m.Folder!), m.Folder!, null);
+        }).ToList();
         return TypedResults.Ok(new ListDto<ModelDto>(list, false));
     }
 
-    public static async Task<Created<ModelDto>> CreateDemoModel(DataFolder folder, CancellationToken ct)
+    public static async Task<Created<ModelDto>> CreateDemoModel(Catalog catalog, CancellationToken ct)
     {
-        var builtins = new Builtins(folder.Root);
-        var path = await Task.Run(() => builtins.ResolveModel(DemoModel)!, ct);
-        return TypedResults.Created("/api/v1/models", Describe(DemoModel, "builtin", $"builtin:{DemoModel}", path, ModelPresets.Get(DemoModel).Description));
+        var path = await catalog.CreateBuiltinModelAsync(DemoModel).WaitAsync(ct);
+        return TypedResults.Created("/api/v1/models", Describe(DemoModel, "builtin", BuiltinPrefix + DemoModel, path, ModelPresets.Get(DemoModel).Description));
     }
+
+    const string BuiltinPrefix = "builtin:";
 
     static ModelDto Describe(string name, string source, string loadCheckpoint, string path, string? description)
     {
-        var config = Path.Combine(path, "config.json");
-        if (!File.Exists(config)) return new ModelDto(name, name, source, loadCheckpoint, false, null, null, null, null, null, description);
-        string? type = null;
-        int? layers = null, hidden = null;
-        try
-        {
-            using var json = JsonDocument.Parse(File.ReadAllText(config));
-            var root = json.RootElement;
-            if (root.TryGetProperty("model_type", out var t) && t.ValueKind == JsonValueKind.String) type = t.GetString();
-            if (root.TryGetProperty("num_hidden_layers", out var l) && l.TryGetInt32(out var n)) layers = n;
-            if (root.TryGetProperty("hidden_size", out var h) && h.TryGetInt32(out var d)) hidden = d;
-        }
-        catch (JsonException) { description = $"config.json is not valid JSON; the folder cannot be loaded. {description}"; }
-        var size = Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
-        return new ModelDto(name, name, source, loadCheckpoint, true, path, size, type, layers, hidden, description);
+        if (Catalog.Describe(path) is not { } facts) return new ModelDto(name, name, source, loadCheckpoint, false, null, null, null, null, null, description);
+        if (facts.Problem != null) description = $"{facts.Problem}; the folder cannot be loaded. {description}";
+        return new ModelDto(name, name, source, loadCheckpoint, true, path, facts.Bytes, facts.ModelType,
+            int.TryParse(facts.Layers, out var layers) ? layers : null, int.TryParse(facts.HiddenSize, out var hidden) ? hidden : null, description);
     }
 }

@@ -10,7 +10,8 @@ namespace Sft.Web.Ui;
 public sealed record ModelChoice(string Reference, string Label, string? Folder, bool Exists);
 
 /// <summary>A model folder's config.json facts (strings as written there) and its size on disk.</summary>
-public sealed record ModelFacts(string Architecture, string? HiddenSize, string? Layers, string? VocabSize, string? Dtype, long Bytes);
+public sealed record ModelFacts(string Architecture, string? HiddenSize, string? Layers, string? VocabSize, string? Dtype, long Bytes,
+    string? ModelType = null, string? Problem = null);
 
 /// <summary>A dataset the pickers offer: a built-in demo set or a dataset row (uploaded, imported).</summary>
 public sealed record DatasetChoice(string Reference, string Label, string Source, string? LocalPath, long? Rows, string Status);
@@ -51,14 +52,19 @@ public sealed class Catalog(DataFolder folder, IDbContextFactory<SftDbContext> d
         if (!File.Exists(config)) return null;
         System.Text.Json.JsonDocument doc;
         try { doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(config)); }
-        catch (System.Text.Json.JsonException e) { return new ModelFacts($"config.json is not valid JSON ({e.Message})", null, null, null, null, 0); }
+        catch (System.Text.Json.JsonException e)
+        {
+            var problem = $"config.json is not valid JSON ({e.Message})";
+            return new ModelFacts(problem, null, null, null, null, 0, Problem: problem);
+        }
         using var _ = doc;
         var root = doc.RootElement;
         string? Text(string key) => root.TryGetProperty(key, out var v) ? v.ToString() : null;
         var arch = root.TryGetProperty("architectures", out var a) && a.ValueKind == System.Text.Json.JsonValueKind.Array && a.GetArrayLength() > 0
             ? a[0].GetString() : Text("model_type");
         var bytes = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
-        return new ModelFacts(arch ?? "unknown", Text("hidden_size"), Text("num_hidden_layers"), Text("vocab_size"), Text("torch_dtype"), bytes);
+        return new ModelFacts(arch ?? "unknown", Text("hidden_size"), Text("num_hidden_layers"), Text("vocab_size"), Text("torch_dtype"), bytes,
+            Text("model_type"));
     }
 
     public async Task<IReadOnlyList<DatasetChoice>> DatasetsAsync(CancellationToken ct = default)
