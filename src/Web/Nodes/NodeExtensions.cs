@@ -16,6 +16,7 @@ public static class NodeExtensions
             sp.GetRequiredService<IOptions<NodeOptions>>().Value.Name, sp.GetRequiredService<IConfiguration>()["urls"]));
         services.AddSingleton<NodeRegistry>();
         services.AddSingleton<ClusterDevices>();
+        services.AddSingleton<JobFence>();
         services.AddHostedService<NodeHeartbeat>();
         return services;
     }

@@ -5,9 +5,11 @@ using Microsoft.Extensions.Options;
 namespace Sft.Web.Nodes;
 
 /// <summary>Registers this node at start (before the queue's workers run: hosted services start in order) and
-/// writes its heartbeat every <see cref="NodeOptions.HeartbeatInterval"/> until the server stops.</summary>
+/// writes its heartbeat every <see cref="NodeOptions.HeartbeatInterval"/> until the server stops. After each beat (or
+/// failed beat) the <see cref="JobFence"/> stops local runs of jobs this node no longer holds.</summary>
 public sealed class NodeHeartbeat(
-    NodeRegistry registry, ClusterDevices cluster, IServer server, IOptions<NodeOptions> options, ILogger<NodeHeartbeat> log)
+    NodeRegistry registry, ClusterDevices cluster, JobFence fence, IServer server, IOptions<NodeOptions> options,
+    ILogger<NodeHeartbeat> log)
     : IHostedService, IAsyncDisposable
 {
     readonly CancellationTokenSource _stop = new();
@@ -27,10 +29,15 @@ public sealed class NodeHeartbeat(
         {
             while (await timer.WaitForNextTickAsync(ct))
             {
-                try { await BeatAsync(Address(), ct); }
+                try
+                {
+                    await BeatAsync(Address(), ct);
+                    await fence.BeatWrittenAsync(ct);
+                }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     log.LogWarning(e, "Node {Node}: heartbeat failed; retrying at the next tick", registry.Name);
+                    fence.BeatFailed();
                 }
             }
         }
