@@ -62,13 +62,14 @@ public sealed class JobRunner(
 
         var config = await BuildConfigAsync(job);
         if (config == null) return false;
-        // A data-parallel job's other devices may be busy with jobs of their own queues: wait for them (queued meanwhile).
-        using var devices = await leases.AcquireAsync(config.ReplicaDevices.Select(configs.QueueFor), hangfireToken);
-        await statuses.SetStatusAsync(jobId, JobStatus.Running);
-
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(userCancel.Token, hangfireToken);
+        IDisposable? devices = null;
         try
         {
+            // A data-parallel job's other devices may be busy with jobs of their own queues: wait for them (a cancel
+            // or a shutdown meanwhile ends the wait like a stop between steps).
+            devices = await leases.AcquireAsync(config.ReplicaDevices.Select(configs.QueueFor), stop.Token);
+            await statuses.SetStatusAsync(jobId, JobStatus.Running);
             var result = await new Trainer(config, events.SinkFor(jobId), job.ConfigYaml).RunAsync(stop.Token);
             if (result.Outcome != TrainingPhase.Succeeded || running.StandDownOf(jobId) != null)
                 return await StoppedAsync(jobId, userCancel.IsCancellationRequested, hangfireToken);
@@ -87,6 +88,7 @@ public sealed class JobRunner(
             await statuses.SetStatusAsync(jobId, JobStatus.Failed, new JobErrorDto("training_failed", e.Message, null));
             throw;                                       // the Hangfire dashboard shows it failed too (never retried)
         }
+        finally { devices?.Dispose(); }
     }
 
     /// <summary>
