@@ -15,6 +15,7 @@ public static class BenchModels
         ["50m"] = "qwen2-50m.json",
         ["150m"] = "qwen2-150m.json",
         ["qwen2.5-0.5b"] = "qwen2.5-0.5b.json",
+        ["qwen2.5-1.5b"] = "qwen2.5-1.5b.json",
         ["qwen2.5-7b"] = "qwen2.5-7b.json",
     };
 

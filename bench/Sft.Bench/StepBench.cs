@@ -19,7 +19,7 @@ public static class StepBench
     {
         ["model"] = "", ["mode"] = "full", ["dtype"] = "fp32", ["seq"] = "512", ["batch"] = "1",
         ["steps"] = "3", ["warmup"] = "1", ["threads"] = "0", ["recompute"] = "0", ["lora-rank"] = "16",
-        ["peak-gflops"] = "", ["seed"] = "0", ["adamw"] = "fused", ["zero-grad"] = "none",
+        ["peak-gflops"] = "", ["seed"] = "0", ["adamw"] = "fused", ["zero-grad"] = "none", ["trim"] = "no",
     };
 
     public sealed record Result(
@@ -28,7 +28,7 @@ public static class StepBench
         double FlopsPerToken, double StepMsMedian, double StepMsMin, double StepMsMax, double CpuMsMedian, long MinorFaultsMedian, double TokensPerS,
         double AchievedGflops, double PeakGflops, string PeakSource, double Mfu, double BaselineRssMb, double PeakRssMb,
         double SetupRssMb, double PeakAboveBaselineMb, MemoryFigures MemoryModel, double MemoryModelTotalMb, double LossFirst, double LossLast,
-        IReadOnlyDictionary<string, double> PhaseMsMedian, MemoryGoal MemoryGoal, string LoadAvg);
+        IReadOnlyDictionary<string, double> PhaseMsMedian, IReadOnlyDictionary<string, double> PhasePeakRssMb, MemoryGoal MemoryGoal, string LoadAvg);
 
     public static int Run(BenchOptions o)
     {
@@ -63,7 +63,7 @@ public static class StepBench
         var cpuTimes = new List<double>();
         var faults = new List<double>();
         var losses = new List<double>();
-        var phases = new PhaseTimes();
+        var phases = new PhaseTimes(o.Choice("trim", "no", "yes") == "yes");
         for (var step = 0; step < warmup + steps; step++)
         {
             using var ids = randint(0, config.VocabSize, [batch, seq], ScalarType.Int64, CPU, generator: generator);
@@ -88,13 +88,15 @@ public static class StepBench
         var tokensPerS = tokens / (median / 1000);
         var achieved = flopsPerToken * tokensPerS / 1e9;
         var memory = MemoryFigures.Of(estimate);
-        var peakRss = Mb(MemorySnapshot.OfProcess().ProcessPeakRss);
+        // The phases reset the kernel's high-water mark (VmHWM) as they go, so the run's peak is the largest of theirs.
+        var peakRss = Math.Max(Mb(MemorySnapshot.OfProcess().ProcessPeakRss), phases.PeakRss(0).Values.DefaultIfEmpty(0).Max());
         Json.Print(new Result("step", "engine", modelName, lora ? "lora" : "full", DtypeOption.Name(dtype), seq, batch, steps, warmup,
             get_num_threads(), recompute, estimate.TotalParameters, estimate.TrainableParameters,
             FlopsModel.MatmulParameters(config), tokens, flopsPerToken, Math.Round(median, 1), Math.Round(times.Min(), 1),
             Math.Round(times.Max(), 1), Math.Round(Median(cpuTimes), 1), (long)Median(faults), Math.Round(tokensPerS, 1), Math.Round(achieved, 1), Math.Round(peak.Value, 1), peakSource,
             Math.Round(achieved / peak.Value, 4), Math.Round(baselineRss, 1), Math.Round(peakRss, 1), setupRss, Math.Round(peakRss - baselineRss, 1),
             memory, Math.Round(memory.TotalMb, 1), Math.Round(losses[0], 4), Math.Round(losses[^1], 4), phases.Medians(),
+            phases.PeakRss(baselineRss),
             MemoryGoal.Check(lora, Math.Round(peakRss - baselineRss, 1), memory), File.ReadAllText("/proc/loadavg").Trim()));
         return 0;
     }
@@ -104,6 +106,7 @@ public static class StepBench
     static float TrainingStep(CausalLM model, AdamWOptimizer optimizer, Tensor ids, bool dropGrads, PhaseTimes? phases)
     {
         using var scope = NewDisposeScope();
+        phases?.Begin();
         var clock = Stopwatch.StartNew();
         var hidden = model.ForwardHidden(ids);                    // [B, T, H]
         phases?.Lap("forward", clock);
@@ -127,20 +130,55 @@ public static class StepBench
         return value;
     }
 
-    /// <summary>Milliseconds per phase of the step, one list per phase name.</summary>
+    /// <summary>
+    /// Milliseconds per phase of the step, one list per phase name, and the peak RSS reached inside each phase:
+    /// Linux's high-water mark (VmHWM) is reset at the start of every phase (<c>/proc/self/clear_refs</c>, "5"),
+    /// so each phase's peak is its own, which is what tells where a step's memory goes.
+    /// </summary>
     sealed class PhaseTimes
     {
         readonly Dictionary<string, List<double>> _laps = [];
+        readonly Dictionary<string, double> _peaks = [];
+        readonly bool _trim;
+
+        /// <param name="trim">return freed heap memory to the OS between phases (glibc malloc_trim), so that a phase's
+        /// peak is the memory live when it starts plus what it allocates, not what glibc kept from earlier phases
+        /// (a diagnostic: it costs page faults, so timings with it are not the engine's)</param>
+        public PhaseTimes(bool trim) => _trim = trim;
+
+        /// <summary>Starts a timed step: whatever peak came before (setup, warm-up) is kept under "before".</summary>
+        public void Begin()
+        {
+            _peaks["before"] = Math.Max(_peaks.GetValueOrDefault("before"), Mb(MemorySnapshot.OfProcess().ProcessPeakRss));
+            ResetPeak();
+        }
 
         public void Lap(string phase, Stopwatch clock)
         {
             if (!_laps.TryGetValue(phase, out var list)) _laps[phase] = list = [];
             list.Add(clock.Elapsed.TotalMilliseconds);
+            var peak = Mb(MemorySnapshot.OfProcess().ProcessPeakRss);
+            _peaks[phase] = Math.Max(_peaks.GetValueOrDefault(phase), peak);
+            ResetPeak();
             clock.Restart();
         }
 
         public IReadOnlyDictionary<string, double> Medians() => _laps.ToDictionary(p => p.Key, p => Math.Round(Median(p.Value), 1));
+
+        /// <summary>Each phase's largest peak RSS over the timed steps, in MB above <paramref name="baselineMb"/>.</summary>
+        public IReadOnlyDictionary<string, double> PeakRss(double baselineMb) => _peaks.ToDictionary(p => p.Key, p => Math.Round(p.Value - baselineMb, 1));
+
+        void ResetPeak()
+        {
+            if (_trim) MallocTrim(0);
+            try { File.WriteAllText("/proc/self/clear_refs", "5"); }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
     }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "malloc_trim")]
+    static extern int MallocTrim(nuint pad);
 
     /// <summary>The shared training-memory estimate (Sft.Training.Config.Memory), in MB per component.</summary>
     public sealed record MemoryFigures(double WeightsMb, double MasterWeightsMb, double GradsMb, double OptimizerMb, double ActivationsMb, double TotalMb)

@@ -15,8 +15,15 @@ public static class GradientClipping
         using var scope = NewDisposeScope();
         var grads = parameters.Select(p => p.grad).Where(g => g is not null).Select(g => g!).ToList();
         if (grads.Count == 0) return 0;
-        // One read pass per fp32 gradient (norm allocates nothing); bf16 ones are widened first.
-        var norms = grads.Select(g => (g.dtype == ScalarType.Float32 ? g : g.to(ScalarType.Float32)).norm()).ToArray();
+        // One read pass per fp32 gradient (norm allocates nothing). A bf16 one is widened first, one gradient at a
+        // time: widened copies kept until the end of the scope would hold an fp32 copy of every gradient at once.
+        var norms = new Tensor[grads.Count];
+        for (var i = 0; i < grads.Count; i++)
+        {
+            if (grads[i].dtype == ScalarType.Float32) { norms[i] = grads[i].norm(); continue; }
+            using var wide = grads[i].to(ScalarType.Float32);
+            norms[i] = wide.norm();
+        }
         var total = stack(norms).square().sum().sqrt();
         var norm = total.item<float>();
         if (maxNorm > 0)

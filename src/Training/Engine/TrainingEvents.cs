@@ -51,17 +51,19 @@ public sealed record MemorySnapshot(long ProcessRss, long ProcessPeakRss, long? 
         {
             foreach (var line in File.ReadLines("/proc/self/status"))
             {
-                if (line.StartsWith("VmRSS:", StringComparison.Ordinal)) rss = ParseKb(line);
-                else if (line.StartsWith("VmHWM:", StringComparison.Ordinal)) peak = ParseKb(line);
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal)) rss = StatusBytes(line);
+                else if (line.StartsWith("VmHWM:", StringComparison.Ordinal)) peak = StatusBytes(line);
             }
         }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
         return new MemorySnapshot(rss, Math.Max(peak, rss));
-
-        static long ParseKb(string line) =>
-            long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
     }
+
+    /// <summary>Bytes from a <c>/proc/self/status</c> line such as <c>"VmRSS:\t  123456 kB"</c>. The kernel pads the
+    /// number with spaces after the tab only up to 8 digits, so from about 9.5 GiB on there is no space before it.</summary>
+    public static long StatusBytes(string line) =>
+        long.Parse(line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
 }
 
 /// <summary>Where a run's events go. Called on the training thread: implementations must be quick

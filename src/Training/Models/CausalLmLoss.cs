@@ -23,26 +23,39 @@ public readonly record struct LossSum(Tensor Sum, long Count)
 public static class CausalLmLoss
 {
     public const long IgnoreIndex = -100;
-    public const long DefaultChunkTokens = 1024;
+
+    /// <summary>
+    /// The most bytes one chunk's fp32 logits may take. With a frozen head (LoRA) 64 MiB: 110 rows of Qwen's
+    /// 151,936-token vocabulary, 10-20% slower for the loss than one 511-row chunk, and 240 MB less at the step's
+    /// peak of a 0.5B model. With a trained head 256 MiB, because each chunk also accumulates the head's
+    /// gradient with a matmul whose inner size is the chunk's rows, which slows sharply below a few hundred rows
+    /// (bench/RESULTS.md); full fine-tuning's memory is the weights and optimizer state anyway.
+    /// </summary>
+    public const long FrozenHeadChunkBytes = 64L << 20, TrainedHeadChunkBytes = 256L << 20;
+
+    /// <summary>Rows per chunk for a vocabulary: the chunk budget of fp32 logits, at least 16 rows.</summary>
+    public static long ChunkRows(long vocabSize, bool headTrained) =>
+        Math.Max(16, (headTrained ? TrainedHeadChunkBytes : FrozenHeadChunkBytes) / (4 * Math.Max(1, vocabSize)));
 
     /// <summary>Loss from final hidden states <c>[B, T, H]</c>: the model's head is applied chunk by chunk.
     /// When gradients are recorded this goes through <see cref="FusedLinearCrossEntropy"/>, so training never holds
     /// the [tokens, vocab] logits either.</summary>
-    public static LossSum Compute(CausalLM model, Tensor hidden, Tensor labels, long chunkTokens = DefaultChunkTokens)
+    public static LossSum Compute(CausalLM model, Tensor hidden, Tensor labels, long? chunkTokens = null)
     {
+        var chunk = chunkTokens ?? ChunkRows(model.Config.VocabSize, model.HeadWeight is { requires_grad: true });
         var head = model.HeadWeight;
         if (!is_grad_enabled() || head is null || !(hidden.requires_grad || head.requires_grad))
-            return Compute(hidden, labels, model.Logits, chunkTokens);
+            return Compute(hidden, labels, model.Logits, chunk);
         CheckShapes(hidden, labels);
         using var scope = NewDisposeScope();
         var (rows, targets) = CountedRows(hidden, labels);
-        var sum = FusedLinearCrossEntropy.Apply(rows, head, targets, chunkTokens);
+        var sum = FusedLinearCrossEntropy.Apply(rows, head, targets, chunk);
         return new LossSum(sum.MoveToOuterDisposeScope(), targets.shape[0]);
     }
 
     /// <summary>Loss from logits <c>[B, T, V]</c> already computed.</summary>
-    public static LossSum Compute(Tensor logits, Tensor labels, long chunkTokens = DefaultChunkTokens) =>
-        Compute(logits, labels, rows => rows, chunkTokens);
+    public static LossSum Compute(Tensor logits, Tensor labels, long? chunkTokens = null) =>
+        Compute(logits, labels, rows => rows, chunkTokens ?? ChunkRows(logits.shape[^1], headTrained: false));
 
     static LossSum Compute(Tensor states, Tensor labels, Func<Tensor, Tensor> head, long chunkTokens)
     {

@@ -22,8 +22,9 @@ public static class ModelInit
             else if (name.EndsWith(".bias", StringComparison.Ordinal)) parameter.zero_();
             else
             {
-                // Sample on the CPU so the same seed gives the same weights on any device.
-                var values = empty(parameter.shape, ScalarType.Float32).normal_(0, std, generator);
+                // Sample on the CPU so the same seed gives the same weights on any device. Disposed per parameter:
+                // kept to the end of the scope, the samples would be a second fp32 copy of the whole model.
+                using var values = empty(parameter.shape, ScalarType.Float32).normal_(0, std, generator);
                 parameter.copy_(values);
             }
         }
