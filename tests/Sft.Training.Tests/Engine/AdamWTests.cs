@@ -90,9 +90,10 @@ public class AdamWTests
     public void Fused_cpu_kernel_matches_the_tensor_path(ScalarType dtype, long size)
     {
         using var scope = NewDisposeScope();
-        manual_seed(11);
-        var start = randn(size).to(dtype);
-        var bias = randn(7).to(dtype);
+        // Its own generator: the global one is shared with tests running in parallel, which made the values differ per run.
+        var random = new Generator(11, CPU);
+        var start = randn([size], generator: random).to(dtype);
+        var bias = randn([7], generator: random).to(dtype);
         var fused = new[] { ("w", new Parameter(start.clone())), ("b.bias", new Parameter(bias.clone())) };
         var plain = new[] { ("w", new Parameter(start.clone())), ("b.bias", new Parameter(bias.clone())) };
         var options = new AdamWOptions(LearningRate: 3e-3, WeightDecay: 0.1);
@@ -100,8 +101,8 @@ public class AdamWTests
         using var plainOptimizer = new AdamWOptimizer(plain, options) { FusedCpuKernel = false };
         for (var step = 0; step < 5; step++)
         {
-            var g = randn(size).to(dtype);
-            var gb = randn(7).to(dtype);
+            var g = randn([size], generator: random).to(dtype);
+            var gb = randn([7], generator: random).to(dtype);
             foreach (var (set, optimizer) in new[] { (fused, fusedOptimizer), (plain, plainOptimizer) })
             {
                 ((set[0].Item2 * g).sum() + (set[1].Item2 * gb).sum()).backward();
@@ -111,8 +112,12 @@ public class AdamWTests
         }
         for (var i = 0; i < 2; i++)
         {
-            var error = (fused[i].Item2.to(ScalarType.Float32) - plain[i].Item2.to(ScalarType.Float32)).abs().max().item<float>();
-            Assert.True(error <= (dtype == ScalarType.Float32 ? 1e-6f : 0f), $"{fused[i].Item1}: max abs error {error}");
+            var (a, b) = (fused[i].Item2.to(ScalarType.Float32), plain[i].Item2.to(ScalarType.Float32));
+            var error = (a - b).abs().max().item<float>();
+            // bf16: the masters agree to fp32 rounding (checked below), so a rounded parameter may sit one bf16 step
+            // (2^-7 relative, at most) away where its master lies at a rounding boundary; fp32: within 1e-6.
+            var tolerance = dtype == ScalarType.Float32 ? 1e-6f : b.abs().max().item<float>() * (1f / 128);
+            Assert.True(error <= tolerance, $"{fused[i].Item1}: max abs error {error} (tolerance {tolerance})");
         }
         var fusedState = fusedOptimizer.StateTensors();
         var plainState = plainOptimizer.StateTensors();
