@@ -15,28 +15,37 @@ public sealed class FusedLinearCrossEntropy : autograd.SingleTensorFunction<Fuse
     public override string Name => "FusedLinearCrossEntropy";
 
     /// <summary>Summed loss of <paramref name="rows"/> <c>[N, H]</c> through <paramref name="weight"/> <c>[V, H]</c> against <paramref name="targets"/> <c>[N]</c>.</summary>
-    public static Tensor Apply(Tensor rows, Tensor weight, Tensor targets, long chunkRows) => apply(rows, weight, targets, chunkRows);
+    /// <param name="widenedSliceRows">vocabulary rows of a non-fp32 head widened at a time; default
+    /// <see cref="WidenedSliceBytes"/> of fp32</param>
+    public static Tensor Apply(Tensor rows, Tensor weight, Tensor targets, long chunkRows, long? widenedSliceRows = null) =>
+        apply(rows, weight, targets, chunkRows, widenedSliceRows ?? Math.Max(1, WidenedSliceBytes / (4 * weight.shape[1])));
+
+    /// <summary>Rows of a non-fp32 head widened to fp32 at a time: 64 MiB of fp32 (a whole fp32 copy of Qwen2.5-7B's head
+    /// would be 2.2 GB).</summary>
+    public const long WidenedSliceBytes = 64L << 20;
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
-        var (rows, weight, targets, chunk) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (long)vars[3]);
+        var (rows, weight, targets, chunk, widened) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (long)vars[3], (long)vars[4]);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var n = rows.shape[0];
-        var w32 = weight.dtype == ScalarType.Float32 ? weight : weight.to(ScalarType.Float32);
-        var gradRows = rows.requires_grad ? empty(rows.shape, ScalarType.Float32, rows.device) : null;   // every row is written below
+        var (n, vocab) = (rows.shape[0], weight.shape[0]);
+        // An fp32 head is used as it is; a bf16 one is widened slice by slice over the vocabulary, within each chunk.
+        var slice = weight.dtype == ScalarType.Float32 ? vocab : widened;
+        var gradRows = rows.requires_grad ? zeros(rows.shape, ScalarType.Float32, rows.device) : null;
         var gradWeight = weight.requires_grad ? zeros(weight.shape, ScalarType.Float32, weight.device) : null;
         var loss = zeros([], ScalarType.Float32, rows.device);
         // One [chunk, V] fp32 buffer serves every chunk, and the softmax is formed in it in place: a fresh tensor of
         // that size per operation would cost a page fault per 4 KiB on every chunk (about a fifth of the head's time).
-        var buffer = empty([Math.Min(chunk, n), weight.shape[0]], ScalarType.Float32, rows.device);
+        var buffer = empty([Math.Min(chunk, n), vocab], ScalarType.Float32, rows.device);
         for (long start = 0; start < n; start += chunk)
         {
             using var step = NewDisposeScope();
             var count = Math.Min(chunk, n - start);
             var h = rows.narrow(0, start, count).to(ScalarType.Float32);                  // [c, H]
             var t = targets.narrow(0, start, count).unsqueeze(1);                          // [c, 1]
-            var logits = buffer.narrow(0, 0, count).addmm_(h, w32.t(), beta: 0, alpha: 1); // [c, V] fp32
+            var logits = buffer.narrow(0, 0, count);                                       // [c, V] fp32
+            ForEachSlice(weight, slice, (from, size, w) => logits.narrow(1, from, size).addmm_(h, w.t(), beta: 0, alpha: 1));
             var target = logits.gather(1, t);                                              // [c, 1]
             var max = logits.amax([1L], keepdim: true);                                    // [c, 1]
             var sum = logits.sub_(max).exp_().sum([1L], keepdim: true);                    // exp(logits - max), in place
@@ -44,12 +53,31 @@ public sealed class FusedLinearCrossEntropy : autograd.SingleTensorFunction<Fuse
             if (gradRows is null && gradWeight is null) continue;
             var d = logits.div_(sum);                                                      // softmax, in place
             d.scatter_add_(1, t, full([count, 1], -1f, ScalarType.Float32, d.device));     // softmax - one_hot
-            gradRows?.narrow(0, start, count).addmm_(d, w32, beta: 0, alpha: 1);           // [c, H]
-            gradWeight?.addmm_(d.t(), h);                                                   // [V, H], accumulated in place
+            var rowsGrad = gradRows?.narrow(0, start, count);
+            ForEachSlice(weight, slice, (from, size, w) =>
+            {
+                var part = d.narrow(1, from, size);                                        // [c, slice]
+                rowsGrad?.addmm_(part, w);                                                  // [c, H]
+                gradWeight?.narrow(0, from, size).addmm_(part.t(), h);                     // [slice, H], accumulated in place
+            });
         }
         // Kept past this scope until backward disposes them (autograd only keeps inputs and outputs for us).
         ctx.save_data("grads", new Gradients(gradRows?.DetachFromDisposeScope(), gradWeight?.DetachFromDisposeScope(), rows.dtype, weight.dtype));
         return loss.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Calls <paramref name="body"/> with (first row, rows, fp32 rows) for each slice of the head's vocabulary rows.</summary>
+    static void ForEachSlice(Tensor weight, long slice, Action<long, long, Tensor> body)
+    {
+        var vocab = weight.shape[0];
+        for (long from = 0; from < vocab; from += slice)
+        {
+            var size = Math.Min(slice, vocab - from);
+            var rows = weight.narrow(0, from, size);
+            if (rows.dtype == ScalarType.Float32) { body(from, size, rows); continue; }
+            using var wide = rows.to(ScalarType.Float32);
+            body(from, size, wide);
+        }
     }
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
@@ -61,7 +89,7 @@ public sealed class FusedLinearCrossEntropy : autograd.SingleTensorFunction<Fuse
             if (grad is null) return null;
             using (grad) return grad.mul(scale).to(type);
         }
-        return [Scaled(grads.Rows, grads.RowsType)!, Scaled(grads.Weight, grads.WeightType)!, null!, null!];
+        return [Scaled(grads.Rows, grads.RowsType)!, Scaled(grads.Weight, grads.WeightType)!, null!, null!, null!];
     }
 
     sealed record Gradients(Tensor? Rows, Tensor? Weight, ScalarType RowsType, ScalarType WeightType);

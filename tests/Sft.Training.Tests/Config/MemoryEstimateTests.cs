@@ -86,20 +86,21 @@ public sealed class MemoryEstimateTests
         var m = MemoryEstimator.Estimate(d, Inputs(ScalarType.BFloat16));
         var perLayer = (7 * d.HiddenSize + 4 * d.IntermediateSize) * 2 + 2 * d.HiddenSize * 4;
         var head = d.HiddenSize * (4 + 2 * 2);
-        // The fused loss: one fp32 chunk of logits (256 MiB budget with a trained head: 441 rows of 151,936), and in
-        // bf16 the head widened to fp32 with its fp32 gradient.
+        // The fused loss: one fp32 chunk of logits (256 MiB budget with a trained head: 441 rows of 151,936), the
+        // head's fp32 gradient, and one 64 MiB slice of the bf16 head widened to fp32.
         Assert.Equal(441, CausalLmLoss.ChunkRows(d.VocabSize, headTrained: true));
-        var loss = 441L * d.VocabSize * 4 + 2L * d.VocabSize * d.HiddenSize * 4;
+        const long slice = 64L << 20;
+        var loss = 441L * d.VocabSize * 4 + (long)d.VocabSize * d.HiddenSize * 4 + slice;
         Assert.Equal(4096L * (d.NumHiddenLayers * perLayer + head) + loss, m.ActivationBytes);
 
         var half = MemoryEstimator.Estimate(d, Inputs(ScalarType.BFloat16, recompute: 14));
         Assert.Equal(4096L * (15 * perLayer + 14 * d.HiddenSize * 2 + head) + loss, half.ActivationBytes);
 
-        // LoRA leaves the head frozen: a 64 MiB chunk (110 rows) and no fp32 head.
+        // LoRA leaves the head frozen: a 64 MiB chunk (110 rows), no head gradient, one widened slice.
         var lora = MemoryEstimator.Estimate(d, Inputs(ScalarType.BFloat16, Lora(".*wq|.*wv")));
         Assert.Equal(110, CausalLmLoss.ChunkRows(d.VocabSize, headTrained: false));
         var adapterRows = 2 * 16 * 2;                                       // q and v: r = 16 bf16 values each per token
-        Assert.Equal(4096L * (d.NumHiddenLayers * (perLayer + adapterRows) + head) + 110L * d.VocabSize * 4, lora.ActivationBytes);
+        Assert.Equal(4096L * (d.NumHiddenLayers * (perLayer + adapterRows) + head) + 110L * d.VocabSize * 4 + slice, lora.ActivationBytes);
 
         var scores = MemoryEstimator.Estimate(d, Inputs(ScalarType.BFloat16) with { MaterializedAttention = true });
         Assert.Equal(m.ActivationBytes + 4096L * d.NumHiddenLayers * d.NumAttentionHeads * 4096 * 2, scores.ActivationBytes);

@@ -34,4 +34,36 @@ public class FusedLinearCrossEntropyTests
         if (weightNeedsGrad) Assert.True((fusedWeight! - weight.grad!).abs().max().item<float>() < 1e-5);
         else Assert.Null(fusedWeight);
     }
+
+    /// <summary>A bf16 head is widened to fp32 a slice of the vocabulary at a time (here 300 rows: 4 slices, the last
+    /// one short); loss and gradients equal the head widened whole, rounded to bf16 like the parameters.</summary>
+    [Fact]
+    public void A_bf16_head_widened_in_slices_matches_the_whole_head_in_fp32()
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator(7);
+        var rows = new Parameter(randn(37, 24, generator: generator).to(ScalarType.BFloat16), true);
+        var weight = new Parameter((randn(1000, 24, generator: generator) * 0.3).to(ScalarType.BFloat16), true);
+        var targets = randint(0, 1000, [37], generator: generator);
+
+        var fused = FusedLinearCrossEntropy.Apply(rows, weight, targets, chunkRows: 8, widenedSliceRows: 300);
+        fused.backward();
+        Assert.Equal(ScalarType.BFloat16, rows.grad!.dtype);
+        Assert.Equal(ScalarType.BFloat16, weight.grad!.dtype);
+
+        var (rows32, weight32) = (new Parameter(rows.detach().to(ScalarType.Float32), true), new Parameter(weight.detach().to(ScalarType.Float32), true));
+        var plain = F.cross_entropy(F.linear(rows32, weight32), targets, reduction: nn.Reduction.Sum);
+        plain.backward();
+        Assert.True(Math.Abs(fused.item<float>() - plain.item<float>()) < 1e-3, $"{fused.item<float>()} vs {plain.item<float>()}");
+        // Summed in another order, an fp32 gradient may round to the neighbouring bf16 value: at most one bf16 step.
+        WithinOneBf16Step(rows.grad!, rows32.grad!);
+        WithinOneBf16Step(weight.grad!, weight32.grad!);
+    }
+
+    static void WithinOneBf16Step(Tensor bf16, Tensor fp32)
+    {
+        var error = (bf16.to(ScalarType.Float32) - fp32).abs();
+        var step = fp32.abs() * (1.0 / 128) + 1e-7;
+        Assert.True((error <= step).all().item<bool>(), $"max error {error.max().item<float>()} over {(error / step).max().item<float>()} bf16 steps");
+    }
 }

@@ -25,8 +25,8 @@ public sealed record MemoryInputs(
 /// parameter; activations = what autograd keeps per token: per decoder layer 7·hidden + 4·intermediate values in
 /// the compute dtype plus the two RMSNorm inputs in float32 (plus heads·T attention probabilities when
 /// materialised; a recomputed layer keeps only its input, and one layer is rebuilt at a time), the final norm,
-/// and the loss: one fp32 chunk of logits (<see cref="CausalLmLoss.ChunkRows"/>), plus with bf16 full fine-tuning an
-/// fp32 copy of the head and its fp32 gradient. LoRA adds r values per adapted module and token
+/// and the loss: one fp32 chunk of logits (<see cref="CausalLmLoss.ChunkRows"/>), the head's fp32 gradient when the head
+/// is trained, and a 64 MiB widened slice of a bf16 head. LoRA adds r values per adapted module and token
 /// (and the dropout mask and dropped input when dropout &gt; 0).
 /// </summary>
 public static class MemoryEstimator
@@ -83,19 +83,21 @@ public static class MemoryEstimator
         var kept = layersCount - recomputed;
         var layers = kept * perLayer + recomputed * m.HiddenSize * c + (recomputed > 0 ? perLayer : 0);
         var headPerToken = m.HiddenSize * (4 + 2 * c);                      // final norm (fp32) and the rows the loss reads
-        // The fused loss (FusedLinearCrossEntropy) holds one fp32 chunk of logits, never [tokens, vocab]; with bf16 and
-        // a trained head it also widens the head weight to fp32 and keeps the head's fp32 gradient until backward.
+        // The fused loss (FusedLinearCrossEntropy) holds one fp32 chunk of logits, never [tokens, vocab], and widens a
+        // bf16 head one 64 MiB slice at a time; with a trained head it forms the head's fp32 gradient in the forward
+        // pass and keeps it until backward, beside the gradient the gradients term counts.
         var headTrained = inputs.Lora is null;
         var chunkRows = Math.Min(tokens, CausalLmLoss.ChunkRows(m.VocabSize, headTrained));
         var logits = chunkRows * m.VocabSize * 4;
-        var headFp32 = c != 4 && headTrained ? 2L * m.VocabSize * m.HiddenSize * 4 : 0;
+        var headBytes32 = (long)m.VocabSize * m.HiddenSize * 4;
+        var headFp32 = (headTrained ? headBytes32 : 0) + (c != 4 ? Math.Min(headBytes32, FusedLinearCrossEntropy.WidenedSliceBytes) : 0);
         var bytes = tokens * (layers + headPerToken) + logits + headFp32;
 
         var detail = $"{tokens:N0} tokens × ({kept} layers kept" +
                      (recomputed > 0 ? $", {recomputed} recomputed" : "") +
                      (inputs.MaterializedAttention ? ", attention probabilities stored" : ", fused attention") +
                      $"); loss chunk {chunkRows:N0} × {m.VocabSize:N0} fp32 logits {MemoryEstimate.Gb(logits)}" +
-                     (headFp32 > 0 ? $", fp32 head and its gradient {MemoryEstimate.Gb(headFp32)}" : "");
+                     (headFp32 > 0 ? $", fp32 head gradient and widened slice {MemoryEstimate.Gb(headFp32)}" : "");
         return new MemoryComponent(Activations, bytes, detail);
     }
 }
