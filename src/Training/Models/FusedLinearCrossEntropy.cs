@@ -72,11 +72,12 @@ public sealed class FusedLinearCrossEntropy : autograd.SingleTensorFunction<Fuse
         var vocab = weight.shape[0];
         for (long from = 0; from < vocab; from += slice)
         {
+            // Its own scope: a view the body takes of the widened slice (w.t()) would otherwise keep every slice's
+            // storage alive until the chunk ends, which is the whole head in fp32 again.
+            using var sliceScope = NewDisposeScope();
             var size = Math.Min(slice, vocab - from);
             var rows = weight.narrow(0, from, size);
-            if (rows.dtype == ScalarType.Float32) { body(from, size, rows); continue; }
-            using var wide = rows.to(ScalarType.Float32);
-            body(from, size, wide);
+            body(from, size, rows.dtype == ScalarType.Float32 ? rows : rows.to(ScalarType.Float32));
         }
     }
 
