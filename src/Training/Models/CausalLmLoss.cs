@@ -42,8 +42,8 @@ public static class CausalLmLoss
     /// the [tokens, vocab] logits either.</summary>
     public static LossSum Compute(CausalLM model, Tensor hidden, Tensor labels, long? chunkTokens = null)
     {
-        var chunk = chunkTokens ?? ChunkRows(model.Config.VocabSize, model.HeadWeight is { requires_grad: true });
         var head = model.HeadWeight;
+        var chunk = chunkTokens ?? ChunkRows(model.Config.VocabSize, head is { requires_grad: true });
         if (!is_grad_enabled() || head is null || !(hidden.requires_grad || head.requires_grad))
             return Compute(hidden, labels, model.Logits, chunk);
         CheckShapes(hidden, labels);
