@@ -141,7 +141,8 @@ public static class StepBench
         readonly Dictionary<string, double> _peaks = [];
         readonly bool _trim;
 
-        /// <param name="trim">return freed heap memory to the OS between phases (glibc malloc_trim), so that a phase's
+        /// <param name="trim">finalize unreachable tensors (GC) and return freed heap memory to the OS between phases
+        /// (glibc malloc_trim), so that a phase's
         /// peak is the memory live when it starts plus what it allocates, not what glibc kept from earlier phases
         /// (a diagnostic: it costs page faults, so timings with it are not the engine's)</param>
         public PhaseTimes(bool trim) => _trim = trim;
@@ -170,7 +171,7 @@ public static class StepBench
 
         void ResetPeak()
         {
-            if (_trim) MallocTrim(0);
+            if (_trim) { GC.Collect(); GC.WaitForPendingFinalizers(); MallocTrim(0); }
             try { File.WriteAllText("/proc/self/clear_refs", "5"); }
             catch (IOException) { }
             catch (UnauthorizedAccessException) { }

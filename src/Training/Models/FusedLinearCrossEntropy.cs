@@ -88,7 +88,12 @@ public sealed class FusedLinearCrossEntropy : autograd.SingleTensorFunction<Fuse
         Tensor? Scaled(Tensor? grad, ScalarType type)
         {
             if (grad is null) return null;
-            using (grad) return grad.mul(scale).to(type);
+            using (grad)
+            {
+                var scaled = grad.mul(scale);
+                if (scaled.dtype == type) return scaled;
+                using (scaled) return scaled.to(type);   // the fp32 product is freed now, not when the GC finalizes it
+            }
         }
         return [Scaled(grads.Rows, grads.RowsType)!, Scaled(grads.Weight, grads.WeightType)!, null!, null!, null!];
     }
