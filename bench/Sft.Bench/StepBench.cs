@@ -89,7 +89,7 @@ public static class StepBench
         var achieved = flopsPerToken * tokensPerS / 1e9;
         var memory = MemoryFigures.Of(estimate);
         // The phases reset the kernel's high-water mark (VmHWM) as they go, so the run's peak is the largest of theirs.
-        var peakRss = Math.Max(Mb(MemorySnapshot.OfProcess().ProcessPeakRss), phases.PeakRss(0).Values.DefaultIfEmpty(0).Max());
+        var peakRss = Math.Max(Mb(MemorySnapshot.OfProcess().ProcessPeakRss), phases.LargestPeakMb);
         Json.Print(new Result("step", "engine", modelName, lora ? "lora" : "full", DtypeOption.Name(dtype), seq, batch, steps, warmup,
             get_num_threads(), recompute, estimate.TotalParameters, estimate.TrainableParameters,
             FlopsModel.MatmulParameters(config), tokens, flopsPerToken, Math.Round(median, 1), Math.Round(times.Min(), 1),
@@ -142,9 +142,9 @@ public static class StepBench
         readonly bool _trim;
 
         /// <param name="trim">finalize unreachable tensors (GC) and return freed heap memory to the OS between phases
-        /// (glibc malloc_trim), so that a phase's
-        /// peak is the memory live when it starts plus what it allocates, not what glibc kept from earlier phases
-        /// (a diagnostic: it costs page faults, so timings with it are not the engine's)</param>
+        /// (glibc malloc_trim), so that a phase's peak is the memory live when it starts plus what it allocates, not
+        /// what glibc kept from earlier phases (a diagnostic: it costs page faults, so timings with it are not the
+        /// engine's)</param>
         public PhaseTimes(bool trim) => _trim = trim;
 
         /// <summary>Starts a timed step: whatever peak came before (setup, warm-up) is kept under "before".</summary>
@@ -165,6 +165,9 @@ public static class StepBench
         }
 
         public IReadOnlyDictionary<string, double> Medians() => _laps.ToDictionary(p => p.Key, p => Math.Round(Median(p.Value), 1));
+
+        /// <summary>The largest peak RSS of any phase (including "before"), in MB.</summary>
+        public double LargestPeakMb => _peaks.Values.DefaultIfEmpty(0).Max();
 
         /// <summary>Each phase's largest peak RSS over the timed steps, in MB above <paramref name="baselineMb"/>.</summary>
         public IReadOnlyDictionary<string, double> PeakRss(double baselineMb) => _peaks.ToDictionary(p => p.Key, p => Math.Round(p.Value - baselineMb, 1));

@@ -16,9 +16,11 @@ public sealed class FusedLinearCrossEntropy : autograd.SingleTensorFunction<Fuse
 
     /// <summary>Summed loss of <paramref name="rows"/> <c>[N, H]</c> through <paramref name="weight"/> <c>[V, H]</c> against <paramref name="targets"/> <c>[N]</c>.</summary>
     /// <param name="widenedSliceRows">vocabulary rows of a non-fp32 head widened at a time; default
-    /// <see cref="WidenedSliceBytes"/> of fp32</param>
+    /// <see cref="WidenedSliceBytes"/> of fp32. An fp32 head is used whole, as it is.</param>
     public static Tensor Apply(Tensor rows, Tensor weight, Tensor targets, long chunkRows, long? widenedSliceRows = null) =>
-        apply(rows, weight, targets, chunkRows, widenedSliceRows ?? Math.Max(1, WidenedSliceBytes / (4 * weight.shape[1])));
+        apply(rows, weight, targets, chunkRows, weight.dtype == ScalarType.Float32
+            ? weight.shape[0]
+            : widenedSliceRows ?? Math.Max(1, WidenedSliceBytes / (4 * weight.shape[1])));
 
     /// <summary>Rows of a non-fp32 head widened to fp32 at a time: 64 MiB of fp32 (a whole fp32 copy of Qwen2.5-7B's head
     /// would be 2.2 GB).</summary>
@@ -26,12 +28,11 @@ public sealed class FusedLinearCrossEntropy : autograd.SingleTensorFunction<Fuse
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
-        var (rows, weight, targets, chunk, widened) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (long)vars[3], (long)vars[4]);
+        // slice: vocabulary rows per step over the head; a bf16 head is widened one slice at a time, within each chunk.
+        var (rows, weight, targets, chunk, slice) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (long)vars[3], (long)vars[4]);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var (n, vocab) = (rows.shape[0], weight.shape[0]);
-        // An fp32 head is used as it is; a bf16 one is widened slice by slice over the vocabulary, within each chunk.
-        var slice = weight.dtype == ScalarType.Float32 ? vocab : widened;
         var gradRows = rows.requires_grad ? zeros(rows.shape, ScalarType.Float32, rows.device) : null;
         var gradWeight = weight.requires_grad ? zeros(weight.shape, ScalarType.Float32, weight.device) : null;
         var loss = zeros([], ScalarType.Float32, rows.device);
