@@ -28,7 +28,7 @@ public static class StepBench
         double FlopsPerToken, double StepMsMedian, double StepMsMin, double StepMsMax, double CpuMsMedian, long MinorFaultsMedian, double TokensPerS,
         double AchievedGflops, double PeakGflops, string PeakSource, double Mfu, double BaselineRssMb, double PeakRssMb,
         double SetupRssMb, double PeakAboveBaselineMb, MemoryFigures MemoryModel, double MemoryModelTotalMb, double LossFirst, double LossLast,
-        IReadOnlyDictionary<string, double> PhaseMsMedian, IReadOnlyDictionary<string, double> PhasePeakRssMb, MemoryGoal MemoryGoal, string LoadAvg);
+        IReadOnlyDictionary<string, double> PhaseMsMedian, IReadOnlyDictionary<string, double> PhasePeakRssMb, IReadOnlyDictionary<string, double> PhaseEndRssMb, MemoryGoal MemoryGoal, string LoadAvg);
 
     public static int Run(BenchOptions o)
     {
@@ -96,7 +96,7 @@ public static class StepBench
             Math.Round(times.Max(), 1), Math.Round(Median(cpuTimes), 1), (long)Median(faults), Math.Round(tokensPerS, 1), Math.Round(achieved, 1), Math.Round(peak.Value, 1), peakSource,
             Math.Round(achieved / peak.Value, 4), Math.Round(baselineRss, 1), Math.Round(peakRss, 1), setupRss, Math.Round(peakRss - baselineRss, 1),
             memory, Math.Round(memory.TotalMb, 1), Math.Round(losses[0], 4), Math.Round(losses[^1], 4), phases.Medians(),
-            phases.PeakRss(baselineRss),
+            phases.PeakRss(baselineRss), phases.EndRss(baselineRss),
             MemoryGoal.Check(lora, Math.Round(peakRss - baselineRss, 1), memory), File.ReadAllText("/proc/loadavg").Trim()));
         return 0;
     }
@@ -139,6 +139,7 @@ public static class StepBench
     {
         readonly Dictionary<string, List<double>> _laps = [];
         readonly Dictionary<string, double> _peaks = [];
+        readonly Dictionary<string, double> _ends = [];
         readonly bool _trim;
 
         /// <param name="trim">finalize unreachable tensors (GC) and return freed heap memory to the OS between phases
@@ -161,10 +162,14 @@ public static class StepBench
             var peak = Mb(MemorySnapshot.OfProcess().ProcessPeakRss);
             _peaks[phase] = Math.Max(_peaks.GetValueOrDefault(phase), peak);
             ResetPeak();
+            _ends[phase] = Math.Max(_ends.GetValueOrDefault(phase), Mb(MemorySnapshot.OfProcess().ProcessRss));
             clock.Restart();
         }
 
         public IReadOnlyDictionary<string, double> Medians() => _laps.ToDictionary(p => p.Key, p => Math.Round(Median(p.Value), 1));
+
+        /// <summary>Each phase's largest RSS at its end (after the GC and malloc_trim when trimming: the memory still live), in MB above <paramref name="baselineMb"/>.</summary>
+        public IReadOnlyDictionary<string, double> EndRss(double baselineMb) => _ends.ToDictionary(p => p.Key, p => Math.Round(p.Value - baselineMb, 1));
 
         /// <summary>The largest peak RSS of any phase (including "before"), in MB.</summary>
         public double LargestPeakMb => _peaks.Values.DefaultIfEmpty(0).Max();

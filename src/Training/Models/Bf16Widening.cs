@@ -10,7 +10,8 @@ namespace Sft.Training.Models;
 /// and attention kernels, measured 4-7× slower than fp32 on the same cores. Widening bf16 to fp32 is
 /// exact, an fp32 product accumulates in fp32 as a bf16 GEMM does, and rounding the result back to bf16
 /// gives the bf16 GEMM's answer (up to summation order) at fp32 speed. The autograd functions below keep
-/// only the bf16 operands for backward, so activation memory stays that of bf16.
+/// only the bf16 operands for backward, so activation memory stays that of bf16, and free them as soon as
+/// their backward has run (<see cref="SavedForBackward"/>).
 /// Used where the hardware lacks AVX512-BF16 and AMX-BF16 (x86 CPU only); elsewhere the plain ops run.
 /// <c>SFT_BF16_MATMUL=native</c> or <c>=widen</c> overrides the choice (for benchmarks).
 /// </summary>
@@ -50,12 +51,11 @@ public static class Bf16Widening
 
     /// <summary>The widened linear whatever the hardware: bf16 operands, fp32 product, bf16 result and gradients.</summary>
     public static Tensor LinearInFp32(Tensor x, Tensor weight, Tensor? bias) =>
-        WidenedLinear.apply(x, weight, bias ?? empty(0, ScalarType.BFloat16, x.device),
-            (x.requires_grad, weight.requires_grad, bias is { requires_grad: true }));
+        WidenedLinear.apply(x, weight, bias ?? empty(0, ScalarType.BFloat16, x.device), GradientHandoff.For(x, weight, bias)!);
 
     /// <summary>The widened attention whatever the hardware (no dropout).</summary>
     public static Tensor AttentionInFp32(Tensor q, Tensor k, Tensor v, Tensor? mask, bool causal) =>
-        WidenedAttention.apply(q, k, v, mask ?? empty(0, ScalarType.Bool, q.device), causal);
+        WidenedAttention.apply(q, k, v, mask ?? empty(0, ScalarType.Bool, q.device), causal, GradientHandoff.For(q, k, v)!);
 
     static Tensor Wide(Tensor t) => t.to(ScalarType.Float32);
 
@@ -67,8 +67,11 @@ public static class Bf16Widening
         public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
         {
             var (x, weight, bias) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2]);
-            ctx.save_for_backward([x, weight]);
-            ctx.save_data("needs", vars[3]);   // which inputs need a gradient, read before apply (forward sees them detached)
+            if (vars[3] is GradientHandoff handoff)
+            {
+                ctx.save_data("saved", new SavedForBackward(x, weight));
+                ctx.save_data("handoff", handoff);
+            }
             using var noGrad = no_grad();
             using var wx = Wide(x);
             using var ww = Wide(weight);
@@ -79,16 +82,17 @@ public static class Bf16Widening
 
         public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
         {
-            using var scope = NewDisposeScope();          // also releases the handles to the saved tensors
-            var saved = ctx.get_saved_variables();
+            using var received = GradientHandoff.Receive(gradOutput);
+            using var scope = NewDisposeScope();
+            using var saved = (SavedForBackward)ctx.get_data("saved");
+            var handoff = (GradientHandoff)ctx.get_data("handoff");
             var (x, weight) = (saved[0], saved[1]);
-            var (needsX, needsWeight, needsBias) = ((bool, bool, bool))ctx.get_data("needs");
             var g = Wide(gradOutput);                                                          // [..., out]
-            var gx = needsX ? g.matmul(Wide(weight)).to(ScalarType.BFloat16) : null;           // [..., in]
+            var gx = handoff.Needs(0) ? g.matmul(Wide(weight)).to(ScalarType.BFloat16) : null;  // [..., in]
             var g2 = g.reshape(-1, g.shape[^1]);                                               // [N, out]
-            var gw = needsWeight ? g2.t().matmul(Wide(x).reshape(-1, x.shape[^1])).to(ScalarType.BFloat16) : null; // [out, in]
-            var gb = needsBias ? g2.sum([0L]).to(ScalarType.BFloat16) : null;                   // [out]
-            return [gx?.MoveToOuterDisposeScope()!, gw?.MoveToOuterDisposeScope()!, gb?.MoveToOuterDisposeScope()!, null!];
+            var gw = handoff.Needs(1) ? g2.t().matmul(Wide(x).reshape(-1, x.shape[^1])).to(ScalarType.BFloat16) : null; // [out, in]
+            var gb = handoff.Needs(2) ? g2.sum([0L]).to(ScalarType.BFloat16) : null;            // [out]
+            return [handoff.Give(0, gx)!, handoff.Give(1, gw)!, handoff.Give(2, gb)!, null!];  // one per argument of apply
         }
     }
 
@@ -100,8 +104,12 @@ public static class Bf16Widening
         public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
         {
             var (q, k, v, mask, causal) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Tensor)vars[3], (bool)vars[4]);
-            ctx.save_for_backward([q, k, v, mask]);
-            ctx.save_data("causal", causal);
+            if (vars[5] is GradientHandoff handoff)
+            {
+                ctx.save_data("saved", new SavedForBackward(q, k, v, mask));
+                ctx.save_data("handoff", handoff);
+                ctx.save_data("causal", causal);
+            }
             using var noGrad = no_grad();
             using var scope = NewDisposeScope();
             var y = Attend(Wide(q), Wide(k), Wide(v), mask, causal);
@@ -110,8 +118,10 @@ public static class Bf16Widening
 
         public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
         {
-            using var scope = NewDisposeScope();          // also releases the handles to the saved tensors
-            var saved = ctx.get_saved_variables();
+            using var received = GradientHandoff.Receive(gradOutput);
+            using var scope = NewDisposeScope();
+            using var saved = (SavedForBackward)ctx.get_data("saved");
+            var handoff = (GradientHandoff)ctx.get_data("handoff");
             var causal = (bool)ctx.get_data("causal");
             var (q, k, v) = (Leaf(saved[0]), Leaf(saved[1]), Leaf(saved[2]));
             using (enable_grad())
@@ -119,8 +129,8 @@ public static class Bf16Widening
                 var y = Attend(q, k, v, saved[3], causal);
                 autograd.backward([y], [Wide(gradOutput)]);
             }
-            return [q.grad!.to(ScalarType.BFloat16).MoveToOuterDisposeScope(), k.grad!.to(ScalarType.BFloat16).MoveToOuterDisposeScope(),
-                    v.grad!.to(ScalarType.BFloat16).MoveToOuterDisposeScope(), null!, null!];
+            Tensor? Narrowed(int input, Tensor leaf) => handoff.Needs(input) ? leaf.grad!.to(ScalarType.BFloat16) : null;
+            return [handoff.Give(0, Narrowed(0, q))!, handoff.Give(1, Narrowed(1, k))!, handoff.Give(2, Narrowed(2, v))!, null!, null!, null!];
         }
 
         static Tensor Leaf(Tensor t) => Wide(t.detach()).requires_grad_(true);

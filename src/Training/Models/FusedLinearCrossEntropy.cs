@@ -20,7 +20,7 @@ public sealed class FusedLinearCrossEntropy : autograd.SingleTensorFunction<Fuse
     public static Tensor Apply(Tensor rows, Tensor weight, Tensor targets, long chunkRows, long? widenedSliceRows = null) =>
         apply(rows, weight, targets, chunkRows, weight.dtype == ScalarType.Float32
             ? weight.shape[0]
-            : widenedSliceRows ?? Math.Max(1, WidenedSliceBytes / (4 * weight.shape[1])));
+            : widenedSliceRows ?? Math.Max(1, WidenedSliceBytes / (4 * weight.shape[1])), GradientHandoff.For(rows, weight)!);
 
     /// <summary>Rows of a non-fp32 head widened to fp32 at a time: 64 MiB of fp32 (a whole fp32 copy of Qwen2.5-7B's head
     /// would be 2.2 GB).</summary>
@@ -30,11 +30,12 @@ public sealed class FusedLinearCrossEntropy : autograd.SingleTensorFunction<Fuse
     {
         // slice: vocabulary rows per step over the head; a bf16 head is widened one slice at a time, within each chunk.
         var (rows, weight, targets, chunk, slice) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (long)vars[3], (long)vars[4]);
+        var handoff = vars[5] as GradientHandoff;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var (n, vocab) = (rows.shape[0], weight.shape[0]);
-        var gradRows = rows.requires_grad ? zeros(rows.shape, ScalarType.Float32, rows.device) : null;
-        var gradWeight = weight.requires_grad ? zeros(weight.shape, ScalarType.Float32, weight.device) : null;
+        var gradRows = handoff?.Needs(0) == true ? zeros(rows.shape, ScalarType.Float32, rows.device) : null;
+        var gradWeight = handoff?.Needs(1) == true ? zeros(weight.shape, ScalarType.Float32, weight.device) : null;
         var loss = zeros([], ScalarType.Float32, rows.device);
         // One [chunk, V] fp32 buffer serves every chunk, and the softmax is formed in it in place: a fresh tensor of
         // that size per operation would cost a page fault per 4 KiB on every chunk (about a fifth of the head's time).
@@ -63,7 +64,8 @@ public sealed class FusedLinearCrossEntropy : autograd.SingleTensorFunction<Fuse
             });
         }
         // Kept past this scope until backward disposes them (autograd only keeps inputs and outputs for us).
-        ctx.save_data("grads", new Gradients(gradRows?.DetachFromDisposeScope(), gradWeight?.DetachFromDisposeScope(), rows.dtype, weight.dtype));
+        if (handoff is not null)
+            ctx.save_data("grads", new Gradients(gradRows?.DetachFromDisposeScope(), gradWeight?.DetachFromDisposeScope(), rows.dtype, weight.dtype, handoff));
         return loss.MoveToOuterDisposeScope();
     }
 
@@ -84,20 +86,20 @@ public sealed class FusedLinearCrossEntropy : autograd.SingleTensorFunction<Fuse
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
     {
+        using var received = GradientHandoff.Receive(gradOutput);
+        using var scope = NewDisposeScope();
         var grads = (Gradients)ctx.get_data("grads");
-        using var scale = gradOutput.to(ScalarType.Float32);
+        var scale = gradOutput.to(ScalarType.Float32);
         Tensor? Scaled(Tensor? grad, ScalarType type)
         {
             if (grad is null) return null;
-            using (grad)
-            {
-                var scaled = grad.mul(scale);
-                if (scaled.dtype == type) return scaled;
-                using (scaled) return scaled.to(type);   // the fp32 product is freed now, not when the GC finalizes it
-            }
+            scope.Attach(grad);               // an fp32 sum that is narrowed or added into a parameter is freed when backward ends
+            grad.mul_(scale);
+            return grad.dtype == type ? grad : grad.to(type);
         }
-        return [Scaled(grads.Rows, grads.RowsType)!, Scaled(grads.Weight, grads.WeightType)!, null!, null!, null!];
+        return [grads.Handoff.Give(0, Scaled(grads.Rows, grads.RowsType))!, grads.Handoff.Give(1, Scaled(grads.Weight, grads.WeightType))!,
+                null!, null!, null!, null!];
     }
 
-    sealed record Gradients(Tensor? Rows, Tensor? Weight, ScalarType RowsType, ScalarType WeightType);
+    sealed record Gradients(Tensor? Rows, Tensor? Weight, ScalarType RowsType, ScalarType WeightType, GradientHandoff Handoff);
 }

@@ -27,8 +27,8 @@ public sealed class Recompute : autograd.SingleTensorFunction<Recompute>
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
         var (x, cos, sin, mask, layer) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Tensor)vars[3], (DecoderLayer)vars[4]);
-        // The autograd graph owns saved tensors, so they outlive the caller's dispose scope.
-        ctx.save_for_backward([x, cos, sin, mask]);
+        // Kept past the caller's dispose scope, and freed by backward: this layer's input is its checkpoint.
+        ctx.save_data("saved", new SavedForBackward(x, cos, sin, mask));
         ctx.save_data("state", new Saved(layer, get_rng_state().DetachFromDisposeScope()));
         using var noGrad = no_grad();
         return layer.forward(x, new LayerInputs(cos, sin, mask.numel() == 0 ? null : mask, null));
@@ -36,7 +36,8 @@ public sealed class Recompute : autograd.SingleTensorFunction<Recompute>
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
     {
-        var saved = ctx.get_saved_variables();
+        using var received = GradientHandoff.Receive(gradOutput);
+        using var saved = (SavedForBackward)ctx.get_data("saved");
         var (layer, rng) = (Saved)ctx.get_data("state");
         var (cos, sin, mask) = (saved[1], saved[2], saved[3]);
         var x = saved[0].detach().requires_grad_(true);
@@ -51,7 +52,9 @@ public sealed class Recompute : autograd.SingleTensorFunction<Recompute>
         set_rng_state(after);
         after.Dispose();
         rng.Dispose();
-        return [x.grad!, null!, null!, null!, null!];   // one per argument of apply: only x gets a gradient
+        var grad = x.grad!;
+        x.Dispose();                                      // the leaf would hold its gradient until the step's scope ends
+        return [GradientHandoff.ToAutograd(grad)!, null!, null!, null!, null!];   // one per argument of apply: only x gets a gradient
     }
 
     // Not tensors of the graph: kept as plain data (the RNG state is disposed after use).

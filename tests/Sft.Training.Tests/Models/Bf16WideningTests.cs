@@ -49,6 +49,27 @@ public class Bf16WideningTests
     }
 
     [Fact]
+    public void Gradients_accumulate_over_backward_passes_and_reach_a_weight_through_its_graph()
+    {
+        // A parameter's gradient is added into .grad by the function itself (GradientHandoff), as autograd's
+        // AccumulateGrad would; a weight computed from a parameter gets its gradient through autograd.
+        using var scope = NewDisposeScope();
+        manual_seed(8);
+        var w = new Parameter(Bf16(16, 32));
+        var source = new Parameter(Bf16(16, 32));
+        var (x1, x2) = (Bf16(3, 32), Bf16(5, 32));
+        var (up1, up2) = (Bf16(3, 16), Bf16(5, 16));
+        Bf16Widening.LinearInFp32(x1, w, null).backward([up1]);
+        Bf16Widening.LinearInFp32(x2, w, null).backward([up2]);
+        Bf16Widening.LinearInFp32(x1, source * 2, null).backward([up1]);   // d/dsource = 2 · up1ᵀ x1
+
+        var expectedW = up1.to(ScalarType.Float32).t().matmul(x1.to(ScalarType.Float32)).to(ScalarType.BFloat16).to(ScalarType.Float32)
+                        + up2.to(ScalarType.Float32).t().matmul(x2.to(ScalarType.Float32)).to(ScalarType.BFloat16).to(ScalarType.Float32);
+        AssertRoundedEqual(expectedW, w.grad!, "accumulated weight gradient");
+        AssertRoundedEqual(up1.to(ScalarType.Float32).t().matmul(x1.to(ScalarType.Float32)) * 2, source.grad!, "gradient through the weight's graph");
+    }
+
+    [Fact]
     public void A_frozen_weight_gets_no_gradient_and_the_input_still_does()
     {
         using var scope = NewDisposeScope();
