@@ -115,9 +115,9 @@ public static class StepBench
         phases?.Lap("loss", clock);
         mean.backward();
         phases?.Lap("backward", clock);
-        GradientClipping.ClipByGlobalNorm(optimizer.Parameters, 1.0);
+        var norm = GradientClipping.GlobalNorm(optimizer.Parameters);
         phases?.Lap("clip", clock);
-        optimizer.Step();
+        optimizer.Step(GradientClipping.Coefficient(norm, 1.0));   // as the trainer does: AdamW applies the clipping
         if (dropGrads) optimizer.ZeroGrad();
         else
             foreach (var p in optimizer.Parameters)

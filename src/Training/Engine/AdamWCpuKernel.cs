@@ -22,7 +22,10 @@ static unsafe class AdamWCpuKernel
     /// <param name="Bias2Sqrt">sqrt(1 - beta2^t)</param>
     /// <param name="Eps">eps</param>
     /// <param name="StepSize">-lr / (1 - beta1^t)</param>
-    public readonly record struct Coefficients(float Decay, float Weight, float Beta2, float OneMinusBeta2, float Bias2Sqrt, float Eps, float StepSize);
+    /// <param name="GradScale">the clipping coefficient, applied to the gradient first as clipping's in-place multiply
+    /// would (for a bf16 gradient libtorch rounds the coefficient and the product to bf16); 1 when not clipping</param>
+    public readonly record struct Coefficients(float Decay, float Weight, float Beta2, float OneMinusBeta2, float Bias2Sqrt, float Eps, float StepSize,
+        float GradScale = 1f);
 
     const long ParallelThreshold = 1 << 16;
 
@@ -74,10 +77,14 @@ static unsafe class AdamWCpuKernel
         var bias2Sqrt = Vector256.Create(c.Bias2Sqrt);
         var eps = Vector256.Create(c.Eps);
         var stepSize = Vector256.Create(c.StepSize);
+        var scale = b.GradF32 != null ? c.GradScale : Bf16.ToFloat(Bf16.Round(c.GradScale));
+        var gradScale = Vector256.Create(scale);
+        var scaled = c.GradScale != 1f;
         var lerpFromEnd = c.Weight >= 0.5f;
         for (; i + 8 <= end; i += 8)
         {
             var g = b.GradF32 != null ? Vector256.Load(b.GradF32 + i) : Bf16.Widen(Vector128.Load(b.GradBf16 + i));
+            if (scaled) g = b.GradF32 != null ? g * gradScale : Bf16.Widen(Bf16.Round(g * gradScale));
             var p = Vector256.Load(b.Target + i) * decay;
             var m = Vector256.Load(b.ExpAvg + i);
             // torch.lerp: self + w·(end - self) for w < 0.5, end - (end - self)·(1 - w) otherwise
@@ -93,6 +100,7 @@ static unsafe class AdamWCpuKernel
         for (; i < end; i++)
         {
             var g = b.GradF32 != null ? b.GradF32[i] : Bf16.ToFloat(b.GradBf16[i]);
+            if (scaled) g = b.GradF32 != null ? g * scale : Bf16.ToFloat(Bf16.Round(g * scale));
             var p = b.Target[i] * c.Decay;
             var m = b.ExpAvg[i];
             m = lerpFromEnd ? g - (g - m) * (1f - c.Weight) : m + c.Weight * (g - m);

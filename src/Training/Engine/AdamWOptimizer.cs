@@ -59,7 +59,9 @@ public sealed class AdamWOptimizer : IDisposable
     public IEnumerable<Parameter> Parameters => _slots.Select(s => s.Parameter);
 
     /// <summary>One AdamW update from the parameters' current gradients.</summary>
-    public void Step()
+    /// <param name="gradScale">gradient clipping's coefficient (<see cref="GradientClipping.Coefficient"/>), applied
+    /// on the way: the same values as scaling the gradients in place first, without a pass over them</param>
+    public void Step(double gradScale = 1.0)
     {
         StepCount++;
         double b1 = _options.Beta1, b2 = _options.Beta2, lr = LearningRate;
@@ -75,10 +77,11 @@ public sealed class AdamWOptimizer : IDisposable
             {
                 AdamWCpuKernel.Update(p, grad, slot.ExpAvg, slot.ExpAvgSq, slot.Master is null ? null : slot.Parameter, new(
                     (float)(1 - lr * slot.WeightDecay), (float)(1 - b1), (float)b2, (float)(1 - b2), (float)biasCorrection2Sqrt,
-                    (float)_options.Eps, (float)(-lr / biasCorrection1)));
+                    (float)_options.Eps, (float)(-lr / biasCorrection1), (float)gradScale));
                 continue;
             }
             using var scope = NewDisposeScope();
+            if (gradScale != 1.0) grad.mul_(gradScale);
             var g = grad.dtype == ScalarType.Float32 ? grad : grad.to(ScalarType.Float32);
             if (slot.WeightDecay != 0) p.mul_(1 - lr * slot.WeightDecay);
             slot.ExpAvg.lerp_(g, 1 - b1);

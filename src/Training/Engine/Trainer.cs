@@ -153,10 +153,10 @@ public sealed class Trainer(TrainConfig config, ITrainingEventSink events, strin
             var denominator = Math.Max(1, batches.Sum(b => b.LossTokenCount));
             double loss, gradNorm, lr = schedule.At(run.Step);
             var lossSum = replicas.ForwardBackward(batches, config.Loop.BatchSize, denominator);
-            gradNorm = GradientClipping.ClipByGlobalNorm(optimizer.Parameters, config.Loop.MaxGradNorm ?? 0);
+            gradNorm = GradientClipping.GlobalNorm(optimizer.Parameters);
             optimizer.LearningRate = lr;
             run.InUpdate = true;
-            optimizer.Step();
+            optimizer.Step(GradientClipping.Coefficient(gradNorm, config.Loop.MaxGradNorm ?? 0));   // clips as it reads the gradients
             replicas.SyncWeights();
             run.Step++;
             run.InUpdate = false;

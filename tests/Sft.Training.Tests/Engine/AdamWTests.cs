@@ -129,6 +129,37 @@ public class AdamWTests
         Assert.All(fused, p => Assert.Null(p.Item2.grad));   // ZeroGrad drops the gradients
     }
 
+    /// <summary>The trainer hands clipping's coefficient to the step instead of scaling the gradients first: same values, bit for bit.</summary>
+    [Theory]
+    [InlineData(ScalarType.Float32, true)]
+    [InlineData(ScalarType.BFloat16, true)]
+    [InlineData(ScalarType.BFloat16, false)]
+    public void Clipping_inside_the_step_equals_clipping_the_gradients_first(ScalarType dtype, bool fusedKernel)
+    {
+        using var scope = NewDisposeScope();
+        var random = new Generator(17, CPU);
+        var start = randn([100_003], generator: random).to(dtype);
+        var grad = (randn([100_003], generator: random) * 5).to(dtype);
+        var (first, inStep) = (new Parameter(start.clone()), new Parameter(start.clone()));
+        var options = new AdamWOptions(LearningRate: 1e-3, WeightDecay: 0.1);
+        using var clippedFirst = new AdamWOptimizer([("w", first)], options) { FusedCpuKernel = fusedKernel };
+        using var clippedInStep = new AdamWOptimizer([("w", inStep)], options) { FusedCpuKernel = fusedKernel };
+        for (var step = 0; step < 3; step++)
+        {
+            first.grad = grad.clone();
+            inStep.grad = grad.clone();
+            var norm = GradientClipping.ClipByGlobalNorm([first], 1.0);
+            clippedFirst.Step();
+            var coefficient = GradientClipping.Coefficient(GradientClipping.GlobalNorm([inStep]), 1.0);
+            Assert.True(coefficient < 0.01, $"coefficient {coefficient}: the test must clip");
+            Assert.Equal(norm, GradientClipping.GlobalNorm([inStep]));
+            clippedInStep.Step(coefficient);
+        }
+        Assert.True(first.equal(inStep).all().item<bool>(), "parameters differ");
+        foreach (var ((name, a), (_, b)) in clippedFirst.StateTensors().Zip(clippedInStep.StateTensors()))
+            Assert.True(a.equal(b).all().item<bool>(), $"{name} differs");
+    }
+
     [Theory]
     [InlineData(LrScheduleKind.Constant, 0, 1.0)]
     [InlineData(LrScheduleKind.Constant, 5, 1.0)]
