@@ -12,7 +12,11 @@ import sys
 
 
 def key(r):
-    return (r["model"], r["mode"], r["dtype"], r["batch"], r["seq"], r["recompute_layers"])
+    return (r["model"], r["mode"], r["dtype"], r["batch"], r["seq"], r["recompute_layers"], r.get("allocator", "glibc"))
+
+
+def label(k):
+    return f"{k[0]} {k[1]} {k[2]} b{k[3]}x{k[4]}" + (f" rc{k[5]}" if k[5] else "") + ("" if k[6] == "glibc" else f" [{k[6]}]")
 
 
 def spread(values, fmt):
@@ -53,7 +57,7 @@ def main(paths):
         model = e[0]["memory_model"]
         med = lambda rs, f: statistics.median(r[f] for r in rs)
         lines.append((
-            f"{k[0]} {k[1]} {k[2]} b{k[3]}x{k[4]}" + (f" rc{k[5]}" if k[5] else ""),
+            label(k),
             f"{med(e, 'tokens_per_s'):.1f}",
             f"{med(p, 'tokens_per_s'):.1f}" if p else "-",
             spread(ratios[k], "{:.2f}x") if k in ratios else "-",
@@ -75,7 +79,7 @@ def main(paths):
         ratio = statistics.median(r["memory_goal"]["ratio"] for r in rows)
         limit = g["limit"]
         met = ratio <= limit if k[1] == "lora" else abs(ratio - 1) <= limit - 1
-        goals.append((f"{k[0]} {k[1]} {k[2]} b{k[3]}x{k[4]}" + (f" rc{k[5]}" if k[5] else ""),
+        goals.append((label(k),
                       "<= base weights x1.15" if k[1] == "lora" else "within 10% of w+g+adamw+act",
                       f"{statistics.median(r['memory_goal']['measured_mb'] for r in rows):.0f}", f"{g['model_mb']:.0f}",
                       f"{ratio:.2f}", f"{limit:.2f}", "met" if met else "missed"))

@@ -2,7 +2,7 @@
 # Issue 7's MFU goal (full fine-tuning fp32 >= 60% of the measured fp32 matmul peak, ~150M model), measured so
 # that the machine's own drift cancels: each repetition measures the fp32 matmul peak (1024/2048/4096, best of 5)
 # and right after it times the training step against that peak; the figure is the median over repetitions.
-#   REPS=5 STEPS=6 THREADS=2 bench/mfu-goal.sh        (BATCH=4: four sequences of 512 per step)
+#   REPS=5 STEPS=6 THREADS=2 bench/mfu-goal.sh        (BATCH=4: four sequences of 512 per step; ALLOCATOR: bench/allocator.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPS=${REPS:-5}
@@ -11,13 +11,14 @@ THREADS=${THREADS:-$(nproc)}
 MODEL=${MODEL:-150m}
 BATCH=${BATCH:-1}
 RESULTS=${RESULTS:-bench/results/mfu-goal-$(date +%Y%m%d-%H%M%S).jsonl}
+source bench/allocator.sh
 dotnet build -c Release bench/Sft.Bench -v quiet -nologo >&2
-ENGINE=bench/Sft.Bench/bin/Release/net10.0/Sft.Bench
+ENGINE=(env "${ALLOC_ENV[@]}" bench/Sft.Bench/bin/Release/net10.0/Sft.Bench)
 mkdir -p "$(dirname "$RESULTS")"
 : > "$RESULTS"
 for rep in $(seq "$REPS"); do
-  peak=$("$ENGINE" matmul --dtype fp32 --threads "$THREADS" | tee -a "$RESULTS" | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["peak_gflops"])')
-  "$ENGINE" step --model "$MODEL" --mode full --dtype fp32 --seq 512 --batch "$BATCH" --steps "$STEPS" --warmup 1 \
+  peak=$("${ENGINE[@]}" matmul --dtype fp32 --threads "$THREADS" | tee -a "$RESULTS" | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["peak_gflops"])')
+  "${ENGINE[@]}" step --model "$MODEL" --mode full --dtype fp32 --seq 512 --batch "$BATCH" --steps "$STEPS" --warmup 1 \
     --threads "$THREADS" --peak-gflops "$peak" | tee -a "$RESULTS" > /dev/null
   echo "rep $rep: peak $peak GFLOP/s, load $(cut -d' ' -f1 /proc/loadavg)" >&2
 done

@@ -322,8 +322,15 @@ def step(args):
         "peak_above_baseline_mb": round(peak_rss - baseline, 1), "memory_model": None, "memory_model_total_mb": None,
         "loss_first": round(losses[0], 4), "loss_last": round(losses[-1], 4),
         "phase_ms_median": {name: round(statistics.median(v), 1) for name, v in phases.items()},
-        "load_avg": open("/proc/loadavg").read().strip(), "torch_version": torch.__version__,
+        "load_avg": open("/proc/loadavg").read().strip(), "torch_version": torch.__version__, "allocator": allocator(),
     }), flush=True)
+
+
+def allocator():
+    """The heap allocator this process runs under, as bench/allocator.sh names it (the engine's step bench says the same)."""
+    if "jemalloc" in os.environ.get("LD_PRELOAD", ""):
+        return "jemalloc-keep" if "dirty_decay_ms:-1" in os.environ.get("MALLOC_CONF", "") else "jemalloc"
+    return "glibc-mmap1m" if os.environ.get("MALLOC_MMAP_THRESHOLD_") == "1048576" else "glibc"
 
 
 def main():

@@ -4,6 +4,7 @@
 # at a time, the same thread count), and prints one table. Raw JSON lines go to $RESULTS.
 #   THREADS=2 STEPS=3 WARMUP=1 bench/run-comparison.sh
 #   ONLY='150m lora fp32|50m lora fp32' bench/run-comparison.sh    (only the configs matching this regex)
+#   ALLOCATOR=jemalloc bench/run-comparison.sh                      (both sides under that allocator: bench/allocator.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,16 +23,17 @@ if ! $PYTHON -c 'import torch' 2>/dev/null || [ ! -e "$OPENBLAS/libblas.so.3" ];
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-torch libopenblas0-openmp >&2
 fi
 
+source bench/allocator.sh
 dotnet build -c Release bench/Sft.Bench -v quiet -nologo >&2
-ENGINE=(bench/Sft.Bench/bin/Release/net10.0/Sft.Bench)
+ENGINE=(env "${ALLOC_ENV[@]}" bench/Sft.Bench/bin/Release/net10.0/Sft.Bench)
 # OpenBLAS 0.3.21 does not know this CPU generation and falls back to SSE3 ("Prescott") kernels, ~4x
 # slower; name the newest kernel set the CPU supports.
 CORETYPE=$(grep -qw avx512f /proc/cpuinfo && echo SkylakeX || (grep -qw avx2 /proc/cpuinfo && echo Haswell || echo ""))
-TORCH=(env LD_LIBRARY_PATH=$OPENBLAS OMP_NUM_THREADS=$THREADS ${CORETYPE:+OPENBLAS_CORETYPE=$CORETYPE} $PYTHON bench/pytorch_eager.py)
+TORCH=(env "${ALLOC_ENV[@]}" LD_LIBRARY_PATH=$OPENBLAS OMP_NUM_THREADS=$THREADS ${CORETYPE:+OPENBLAS_CORETYPE=$CORETYPE} $PYTHON bench/pytorch_eager.py)
 
 mkdir -p "$(dirname "$RESULTS")"
 : > "$RESULTS"
-echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), load $(cut -d' ' -f1-3 /proc/loadavg); threads $THREADS" >&2
+echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), load $(cut -d' ' -f1-3 /proc/loadavg); threads $THREADS; allocator $ALLOCATOR" >&2
 
 "${ENGINE[@]}" matmul --threads "$THREADS" | tee -a "$RESULTS" >&2
 "${TORCH[@]}" matmul --threads "$THREADS" | tee -a "$RESULTS" >&2

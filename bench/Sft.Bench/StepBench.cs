@@ -28,7 +28,15 @@ public static class StepBench
         double FlopsPerToken, double StepMsMedian, double StepMsMin, double StepMsMax, double CpuMsMedian, long MinorFaultsMedian, double TokensPerS,
         double AchievedGflops, double PeakGflops, string PeakSource, double Mfu, double BaselineRssMb, double PeakRssMb,
         double SetupRssMb, double PeakAboveBaselineMb, MemoryFigures MemoryModel, double MemoryModelTotalMb, double LossFirst, double LossLast,
-        IReadOnlyDictionary<string, double> PhaseMsMedian, IReadOnlyDictionary<string, double> PhasePeakRssMb, IReadOnlyDictionary<string, double> PhaseEndRssMb, MemoryGoal MemoryGoal, string LoadAvg);
+        IReadOnlyDictionary<string, double> PhaseMsMedian, IReadOnlyDictionary<string, double> PhasePeakRssMb, IReadOnlyDictionary<string, double> PhaseEndRssMb, MemoryGoal MemoryGoal, string LoadAvg, string Allocator);
+
+    /// <summary>The heap allocator this process runs under, as bench/allocator.sh names it (pytorch_eager.py says the same).</summary>
+    static string Allocator()
+    {
+        if ((Environment.GetEnvironmentVariable("LD_PRELOAD") ?? "").Contains("jemalloc"))
+            return (Environment.GetEnvironmentVariable("MALLOC_CONF") ?? "").Contains("dirty_decay_ms:-1") ? "jemalloc-keep" : "jemalloc";
+        return Environment.GetEnvironmentVariable("MALLOC_MMAP_THRESHOLD_") == "1048576" ? "glibc-mmap1m" : "glibc";
+    }
 
     public static int Run(BenchOptions o)
     {
@@ -97,7 +105,7 @@ public static class StepBench
             Math.Round(achieved / peak.Value, 4), Math.Round(baselineRss, 1), Math.Round(peakRss, 1), setupRss, Math.Round(peakRss - baselineRss, 1),
             memory, Math.Round(memory.TotalMb, 1), Math.Round(losses[0], 4), Math.Round(losses[^1], 4), phases.Medians(),
             phases.PeakRss(baselineRss), phases.EndRss(baselineRss),
-            MemoryGoal.Check(lora, Math.Round(peakRss - baselineRss, 1), memory), File.ReadAllText("/proc/loadavg").Trim()));
+            MemoryGoal.Check(lora, Math.Round(peakRss - baselineRss, 1), memory), File.ReadAllText("/proc/loadavg").Trim(), Allocator()));
         return 0;
     }
 
