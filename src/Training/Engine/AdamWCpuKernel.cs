@@ -27,8 +27,6 @@ static unsafe class AdamWCpuKernel
     public readonly record struct Coefficients(float Decay, float Weight, float Beta2, float OneMinusBeta2, float Bias2Sqrt, float Eps, float StepSize,
         float GradScale = 1f);
 
-    const long ParallelThreshold = 1 << 16;
-
     /// <summary>Whether this kernel can update these tensors: CPU, contiguous, fp32 state, fp32 or bf16 gradient.</summary>
     public static bool Applies(Tensor target, Tensor grad, Tensor expAvg, Tensor expAvgSq, Tensor? lowPrecision) =>
         Vector256.IsHardwareAccelerated
@@ -50,15 +48,7 @@ static unsafe class AdamWCpuKernel
             (float*)TensorMemory.DataPointer(expAvg),
             (float*)TensorMemory.DataPointer(expAvgSq),
             lowPrecision is null ? null : (ushort*)TensorMemory.DataPointer(lowPrecision));
-        var workers = n < ParallelThreshold ? 1 : Math.Clamp(get_num_threads(), 1, Environment.ProcessorCount);
-        if (workers == 1)
-        {
-            Run(buffers, 0, n, c);
-            return;
-        }
-        var chunk = (n / workers + 7) & ~7L;
-        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers },
-            i => Run(buffers, i * chunk, Math.Min(n, (i + 1) * chunk), c));
+        CpuRanges.Run(n, 8, (_, from, to) => Run(buffers, from, to, c));
     }
 
     readonly struct Buffers(float* target, float* gradF32, ushort* gradBf16, float* expAvg, float* expAvgSq, ushort* low)

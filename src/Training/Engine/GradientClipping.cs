@@ -68,12 +68,8 @@ public static class GradientClipping
             var data = (byte*)TensorMemory.DataPointer(t);
             var bf16 = t.dtype == ScalarType.BFloat16;
             var n = t.numel();
-            var workers = n < (1 << 16) ? 1 : Math.Clamp(get_num_threads(), 1, Environment.ProcessorCount);
-            if (workers == 1) return Sum(data, bf16, 0, n);
-            var chunk = (n / workers + Block - 1) / Block * Block;
-            var parts = new double[workers];
-            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers },
-                i => parts[i] = Sum(data, bf16, Math.Min(n, i * chunk), Math.Min(n, (i + 1) * chunk)));
+            var parts = new double[CpuRanges.Count(n)];
+            CpuRanges.Run(n, Block, (i, from, to) => parts[i] = Sum(data, bf16, from, to));
             return parts.Sum();
         }
 
