@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Sft.Training.Models;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -101,7 +102,9 @@ public sealed class AdamWOptimizer : IDisposable
     /// <summary>
     /// Drops the gradients (torch's <c>zero_grad(set_to_none=True)</c>): the next backward then stores its
     /// gradients instead of adding them to zeroed ones, which saves a zeroing and an accumulation pass over
-    /// every gradient, and no gradient memory is held during the next forward pass.
+    /// every gradient, and no gradient memory is held during the next forward pass; except that the large
+    /// gradients the embedding and the fused loss form again each step are kept for them to overwrite
+    /// (<see cref="SpareGradients"/>): a fresh one would be faulted in page by page every step.
     /// </summary>
     public void ZeroGrad()
     {
@@ -110,7 +113,7 @@ public sealed class AdamWOptimizer : IDisposable
             var grad = slot.Parameter.grad;
             if (grad is null) continue;
             slot.Parameter.grad = null;
-            grad.Dispose();
+            if (!SpareGradients.Keep(slot.Parameter, grad)) grad.Dispose();
         }
     }
 
@@ -152,6 +155,7 @@ public sealed class AdamWOptimizer : IDisposable
             slot.ExpAvg.Dispose();
             slot.ExpAvgSq.Dispose();
             slot.Master?.Dispose();
+            SpareGradients.Drop(slot.Parameter);
         }
     }
 }

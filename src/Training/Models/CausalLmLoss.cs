@@ -49,7 +49,7 @@ public static class CausalLmLoss
         CheckShapes(hidden, labels);
         using var scope = NewDisposeScope();
         var (rows, targets) = CountedRows(hidden, labels);
-        var sum = FusedLinearCrossEntropy.Apply(rows, head, targets, chunk);
+        var sum = FusedLinearCrossEntropy.Apply(rows, head, targets, chunk, logits: model.LossLogits);
         return new LossSum(sum.MoveToOuterDisposeScope(), targets.shape[0]);
     }
 

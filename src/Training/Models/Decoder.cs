@@ -35,8 +35,7 @@ public sealed class Embedding : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var flat = ids.flatten();                                                     // [B*T]
-        var rows = weight.index_select(0, flat);                                      // [B*T, H]
-        if (_paddingIdx is { } pad) rows = where((flat == pad).unsqueeze(-1), rows.detach(), rows);
+        var rows = EmbeddingLookup.Apply(weight, flat, _paddingIdx);                  // [B*T, H]; no gradient for the padding id
         return rows.view([.. ids.shape, weight.shape[1]]).MoveToOuterDisposeScope(); // [B, T, H]
     }
 }
@@ -325,6 +324,15 @@ public sealed class CausalLM : nn.Module<Tensor, Tensor>
 
     public Device Device => model.embed_tokens.weight.device;
     public ScalarType Dtype => model.embed_tokens.weight.dtype;
+
+    /// <summary>The training loss's fp32 logits chunk, kept between steps (<see cref="FusedLinearCrossEntropy"/>).</summary>
+    public LogitsBuffer LossLogits { get; } = new();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) LossLogits.Dispose();
+        base.Dispose(disposing);
+    }
 
     public override Tensor forward(Tensor inputIds) => forward(inputIds, null, null, null);
 

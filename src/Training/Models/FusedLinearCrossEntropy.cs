@@ -17,10 +17,13 @@ public sealed class FusedLinearCrossEntropy : autograd.SingleTensorFunction<Fuse
     /// <summary>Summed loss of <paramref name="rows"/> <c>[N, H]</c> through <paramref name="weight"/> <c>[V, H]</c> against <paramref name="targets"/> <c>[N]</c>.</summary>
     /// <param name="widenedSliceRows">vocabulary rows of a non-fp32 head widened at a time; default
     /// <see cref="WidenedSliceBytes"/> of fp32. An fp32 head is used whole, as it is.</param>
-    public static Tensor Apply(Tensor rows, Tensor weight, Tensor targets, long chunkRows, long? widenedSliceRows = null) =>
+    /// <param name="logits">where the chunks' fp32 logits are formed: a buffer kept between calls (the model's), or
+    /// null for one allocated by this call</param>
+    public static Tensor Apply(Tensor rows, Tensor weight, Tensor targets, long chunkRows, long? widenedSliceRows = null,
+        LogitsBuffer? logits = null) =>
         apply(rows, weight, targets, chunkRows, weight.dtype == ScalarType.Float32
             ? weight.shape[0]
-            : widenedSliceRows ?? Math.Max(1, WidenedSliceBytes / (4 * weight.shape[1])), GradientHandoff.For(rows, weight)!);
+            : widenedSliceRows ?? Math.Max(1, WidenedSliceBytes / (4 * weight.shape[1])), GradientHandoff.For(rows, weight)!, logits!);
 
     /// <summary>Rows of a non-fp32 head widened to fp32 at a time: 64 MiB of fp32 (a whole fp32 copy of Qwen2.5-7B's head
     /// would be 2.2 GB).</summary>
@@ -35,11 +38,14 @@ public sealed class FusedLinearCrossEntropy : autograd.SingleTensorFunction<Fuse
         using var noGrad = no_grad();
         var (n, vocab) = (rows.shape[0], weight.shape[0]);
         var gradRows = handoff?.Needs(0) == true ? zeros(rows.shape, ScalarType.Float32, rows.device) : null;
-        var gradWeight = handoff?.Needs(1) == true ? zeros(weight.shape, ScalarType.Float32, weight.device) : null;
+        var gradWeight = handoff?.Needs(1) == true ? HeadGradient(weight, handoff, n) : null;
         var loss = zeros([], ScalarType.Float32, rows.device);
         // One [chunk, V] fp32 buffer serves every chunk, and the softmax is formed in it in place: a fresh tensor of
         // that size per operation would cost a page fault per 4 KiB on every chunk (about a fifth of the head's time).
-        var buffer = empty([Math.Min(chunk, n), vocab], ScalarType.Float32, rows.device);
+        // The model keeps it between steps for the same reason (16k faults a step at the 150M bench model).
+        var buffer = vars[6] is LogitsBuffer kept
+            ? kept.Rows(Math.Min(chunk, n), vocab, rows.device)
+            : empty([Math.Min(chunk, n), vocab], ScalarType.Float32, rows.device);
         for (long start = 0; start < n; start += chunk)
         {
             using var step = NewDisposeScope();
@@ -60,13 +66,32 @@ public sealed class FusedLinearCrossEntropy : autograd.SingleTensorFunction<Fuse
             {
                 var part = d.narrow(1, from, size);                                        // [c, slice]
                 rowsGrad?.addmm_(part, w);                                                  // [c, H]
-                gradWeight?.narrow(0, from, size).addmm_(part.t(), h);                     // [slice, H], accumulated in place
+                gradWeight?.narrow(0, from, size).addmm_(part.t(), h, beta: start == 0 ? 0 : 1);  // [slice, H], accumulated in place
             });
         }
         // Kept past this scope until backward disposes them (autograd only keeps inputs and outputs for us).
         if (handoff is not null)
             ctx.save_data("grads", new Gradients(gradRows?.DetachFromDisposeScope(), gradWeight?.DetachFromDisposeScope(), rows.dtype, weight.dtype, handoff));
         return loss.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The head's fp32 gradient sum, which the first chunk overwrites (addmm with beta 0) and the others add to. For an
+    /// fp32 head that has no gradient yet it is the buffer that becomes its <c>.grad</c>, kept between steps
+    /// (<see cref="SpareGradients"/>); otherwise a new fp32 tensor.
+    /// </summary>
+    static Tensor HeadGradient(Tensor weight, GradientHandoff handoff, long rows)
+    {
+        Tensor sum;
+        if (weight.dtype == ScalarType.Float32 && handoff.Parameter(1) is { } head && !HasGrad(head)) sum = SpareGradients.Take(head);
+        else sum = empty(weight.shape, ScalarType.Float32, weight.device);
+        return rows == 0 ? sum.zero_() : sum;
+
+        static bool HasGrad(Tensor parameter)
+        {
+            using var grad = parameter.grad;
+            return grad is not null;
+        }
     }
 
     /// <summary>Calls <paramref name="body"/> with (first row, rows, fp32 rows) for each slice of the head's vocabulary rows.</summary>
@@ -98,8 +123,40 @@ public sealed class FusedLinearCrossEntropy : autograd.SingleTensorFunction<Fuse
             return grad.dtype == type ? grad : grad.to(type);
         }
         return [grads.Handoff.Give(0, Scaled(grads.Rows, grads.RowsType))!, grads.Handoff.Give(1, Scaled(grads.Weight, grads.WeightType))!,
-                null!, null!, null!, null!];
+                null!, null!, null!, null!, null!];
     }
 
     sealed record Gradients(Tensor? Rows, Tensor? Weight, ScalarType RowsType, ScalarType WeightType, GradientHandoff Handoff);
+}
+
+/// <summary>
+/// The fused loss's fp32 logits buffer (<c>[rows, vocab]</c>), kept by its model from one call to the next so that
+/// it is not mapped and faulted in afresh every step; it grows to the most rows asked for. One loss at a time per
+/// buffer (a model's training and evaluation run one after the other).
+/// </summary>
+public sealed class LogitsBuffer : IDisposable
+{
+    Tensor? _buffer;
+
+    /// <summary>A <c>[rows, vocab]</c> fp32 view of the buffer (contents undefined), in the caller's dispose scope.</summary>
+    public Tensor Rows(long rows, long vocab, Device device)
+    {
+        if (_buffer is null || _buffer.shape[0] < rows || _buffer.shape[1] != vocab || _buffer.device_type != device.type
+            || _buffer.device_index != device.index)
+        {
+            _buffer?.Dispose();
+            _buffer = null;
+            _buffer = empty([rows, vocab], ScalarType.Float32, device).DetachFromDisposeScope();
+        }
+        return _buffer.narrow(0, 0, rows);
+    }
+
+    /// <summary>Bytes held.</summary>
+    public long Bytes => _buffer is null ? 0 : _buffer.NumberOfElements * 4;
+
+    public void Dispose()
+    {
+        _buffer?.Dispose();
+        _buffer = null;
+    }
 }

@@ -37,6 +37,10 @@ public sealed class GradientHandoff
     /// <summary>Whether input <paramref name="input"/> (its position in <see cref="For"/>) needs a gradient.</summary>
     public bool Needs(int input) => _needs[input];
 
+    /// <summary>Input <paramref name="input"/> when it is a parameter (a leaf that needs a gradient), whose gradient
+    /// <see cref="Give"/> adds into its <c>.grad</c>; otherwise null.</summary>
+    public Tensor? Parameter(int input) => _parameters[input];
+
     /// <summary>
     /// What backward returns for input <paramref name="input"/>. For a parameter: null, once <paramref name="grad"/>
     /// is added into its <c>.grad</c> (the handle stays in the caller's dispose scope). Otherwise

@@ -35,6 +35,36 @@ public class FusedLinearCrossEntropyTests
         else Assert.Null(fusedWeight);
     }
 
+    /// <summary>The model's kept logits buffer (dirty from the last call) gives the same results as a fresh one, and grows
+    /// to the most rows a call asks for.</summary>
+    [Fact]
+    public void A_kept_logits_buffer_gives_the_same_loss_and_gradients_and_grows_when_needed()
+    {
+        using var scope = NewDisposeScope();
+        using var kept = new LogitsBuffer();
+        var generator = new Generator(9);
+        var rows = new Parameter(randn(37, 24, generator: generator));
+        var weight = new Parameter(randn(1000, 24, generator: generator) * 0.3);
+        var targets = randint(0, 1000, [37], generator: generator);
+        (Tensor Loss, Tensor Rows, Tensor Weight) Run(long chunk, LogitsBuffer? buffer)
+        {
+            rows.grad = null;
+            weight.grad = null;
+            var loss = FusedLinearCrossEntropy.Apply(rows, weight, targets, chunk, logits: buffer);
+            loss.backward();
+            return (loss, rows.grad!.clone(), weight.grad!.clone());
+        }
+        foreach (var (chunk, bytes) in new[] { (8L, 8 * 1000 * 4L), (16L, 16 * 1000 * 4L), (8L, 16 * 1000 * 4L) })
+        {
+            var fresh = Run(chunk, null);
+            var reused = Run(chunk, kept);
+            Assert.Equal(bytes, kept.Bytes);
+            Assert.True(fresh.Loss.equal(reused.Loss).all().item<bool>());
+            Assert.True(fresh.Rows.equal(reused.Rows).all().item<bool>());
+            Assert.True(fresh.Weight.equal(reused.Weight).all().item<bool>());
+        }
+    }
+
     /// <summary>A bf16 head is widened to fp32 a slice of the vocabulary at a time (here 300 rows: 4 slices, the last
     /// one short); loss and gradients equal the head widened whole, rounded to bf16 like the parameters.</summary>
     [Fact]
