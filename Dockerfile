@@ -10,8 +10,9 @@ COPY . .
 RUN dotnet publish src/Web/Sft.Web.csproj -c Release -o /app -p:SftCuda=${SFT_CUDA}
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble
-# jemalloc instead of glibc's malloc: CPU training then peaks at the memory estimate instead of 10-40% above it
-# (README "Platform notes", bench/RESULTS.md "Heap allocator").
+# jemalloc instead of glibc's malloc: CPU training then peaks at the memory estimate instead of 10-40% above it, and
+# the trainer keeps jemalloc from returning freed pages while its loop runs, so steps do not fault them in again
+# (src/Training/Engine/HeapAllocator.cs; README "Platform notes", bench/RESULTS.md "Heap allocator").
 RUN apt-get update && apt-get install -y --no-install-recommends libjemalloc2 && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app .

@@ -19,7 +19,7 @@ public static class StepBench
     {
         ["model"] = "", ["mode"] = "full", ["dtype"] = "fp32", ["seq"] = "512", ["batch"] = "1",
         ["steps"] = "3", ["warmup"] = "1", ["threads"] = "0", ["recompute"] = "0", ["lora-rank"] = "16",
-        ["peak-gflops"] = "", ["seed"] = "0", ["adamw"] = "fused", ["zero-grad"] = "none", ["trim"] = "no",
+        ["peak-gflops"] = "", ["seed"] = "0", ["adamw"] = "fused", ["zero-grad"] = "none", ["trim"] = "no", ["heap-control"] = "yes",
     };
 
     public sealed record Result(
@@ -28,7 +28,7 @@ public static class StepBench
         double FlopsPerToken, double StepMsMedian, double StepMsMin, double StepMsMax, double CpuMsMedian, long MinorFaultsMedian, double TokensPerS,
         double AchievedGflops, double PeakGflops, string PeakSource, double Mfu, double BaselineRssMb, double PeakRssMb,
         double SetupRssMb, double PeakAboveBaselineMb, MemoryFigures MemoryModel, double MemoryModelTotalMb, double LossFirst, double LossLast,
-        IReadOnlyDictionary<string, double> PhaseMsMedian, IReadOnlyDictionary<string, double> PhasePeakRssMb, IReadOnlyDictionary<string, double> PhaseEndRssMb, MemoryGoal MemoryGoal, string LoadAvg, string Allocator);
+        IReadOnlyDictionary<string, double> PhaseMsMedian, IReadOnlyDictionary<string, double> PhasePeakRssMb, IReadOnlyDictionary<string, double> PhaseEndRssMb, MemoryGoal MemoryGoal, string LoadAvg, string Allocator, bool HeapControl);
 
     /// <summary>The heap allocator this process runs under, as bench/allocator.sh names it (pytorch_eager.py says the same).</summary>
     static string Allocator()
@@ -66,6 +66,9 @@ public static class StepBench
         };
 
         var setupRss = Mb(MemorySnapshot.OfProcess().ProcessRss);   // weights, optimizer state, no step yet
+        // As the trainer's loop does (HeapAllocator): setup's freed memory returned, step memory kept for the next step.
+        var heapControl = o.Choice("heap-control", "yes", "no") == "yes";
+        using var heap = heapControl ? HeapAllocator.TrainingLoop() : null;
         var generator = new Generator((ulong)seed, CPU);
         var times = new List<double>();
         var cpuTimes = new List<double>();
@@ -105,7 +108,7 @@ public static class StepBench
             Math.Round(achieved / peak.Value, 4), Math.Round(baselineRss, 1), Math.Round(peakRss, 1), setupRss, Math.Round(peakRss - baselineRss, 1),
             memory, Math.Round(memory.TotalMb, 1), Math.Round(losses[0], 4), Math.Round(losses[^1], 4), phases.Medians(),
             phases.PeakRss(baselineRss), phases.EndRss(baselineRss),
-            MemoryGoal.Check(lora, Math.Round(peakRss - baselineRss, 1), memory), File.ReadAllText("/proc/loadavg").Trim(), Allocator()));
+            MemoryGoal.Check(lora, Math.Round(peakRss - baselineRss, 1), memory), File.ReadAllText("/proc/loadavg").Trim(), Allocator(), heapControl));
         return 0;
     }
 

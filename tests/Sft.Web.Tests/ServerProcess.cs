@@ -49,9 +49,13 @@ public sealed partial class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Runs <c>Sft.Web &lt;args&gt;</c> to completion; returns its exit code, stdout and stderr.</summary>
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunCliAsync(string dataDir, params string[] args)
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunCliAsync(string dataDir, params string[] args) =>
+        RunCliAsync(dataDir, new Dictionary<string, string>(), args);
+
+    /// <summary>Runs <c>Sft.Web &lt;args&gt;</c> to completion with extra environment variables.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunCliAsync(string dataDir, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        using var process = Process.Start(StartInfo(args, dataDir, new Dictionary<string, string>()))!;
+        using var process = Process.Start(StartInfo(args, dataDir, environment))!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));

@@ -80,6 +80,8 @@ public sealed class Trainer(TrainConfig config, ITrainingEventSink events, strin
         events.Publish(new PhaseEvent(TrainingPhase.Training, $"{totalSteps} steps of {config.Loop.BatchSize}×{_accumulation}{(replicas.Count > 1 ? $"×{replicas.Count} replicas" : "")} samples, seq_length {config.Model.SeqLength}"));
 
         // ---- loop ----
+        using var heap = HeapAllocator.TrainingLoop();   // freed step memory is kept for the next step, not faulted in again
+        events.Publish(new LogEvent(TrainingLogLevel.Info, HeapAllocator.Describe()));
         var clock = Stopwatch.StartNew();
         var firstStep = run.Step;
         try

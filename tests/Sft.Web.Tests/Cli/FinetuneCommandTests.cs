@@ -119,6 +119,39 @@ public partial class FinetuneCommandTests
     }
 
     const string TrainerCheckpointsFile = Sft.Training.Engine.TrainerCheckpoints.OptimizerFile;
+
+    /// <summary>Under glibc (this test process) the run says so, and trims what setup freed before the first step.</summary>
+    [Fact]
+    public async Task The_run_names_its_heap_allocator()
+    {
+        using var dir = new TempDir();
+        var config = dir["demo_tiny.yaml"];
+        File.WriteAllText(config, ExampleConfigs.Read("demo_tiny.yaml"));
+        var (code, output, error) = await Finetune("--config", config, "--data-dir", dir["data"],
+            "--set", $"output_dir={dir["out"]}", "--set", "runner_config.max_steps=2", "--set", "do_eval=False");
+        Assert.True(code == 0, error + output);
+        Assert.Contains("heap: glibc malloc; memory freed by setup was returned to the system", output);
+    }
+
+    /// <summary>
+    /// Under jemalloc (preloaded, as the Docker image runs), the training loop turns off the return of freed pages to
+    /// the kernel, so that a step does not fault in again what the last one freed, and restores it afterwards: the
+    /// run's log reads the setting back from jemalloc while the loop runs.
+    /// </summary>
+    [Fact]
+    public async Task Under_jemalloc_the_training_loop_keeps_freed_pages_and_restores_the_decay_after()
+    {
+        Assert.True(File.Exists("/usr/lib/x86_64-linux-gnu/libjemalloc.so.2") || File.Exists("/usr/lib/aarch64-linux-gnu/libjemalloc.so.2"),
+            "libjemalloc2 is not installed (apt-get install libjemalloc2; .ci/run installs it)");
+        using var dir = new TempDir();
+        var config = dir["demo_tiny.yaml"];
+        File.WriteAllText(config, ExampleConfigs.Read("demo_tiny.yaml"));
+        var environment = new Dictionary<string, string> { ["LD_PRELOAD"] = "libjemalloc.so.2", ["MALLOC_CONF"] = "narenas:1,dirty_decay_ms:7000" };
+        var (code, output, error) = await ServerProcess.RunCliAsync(dir["data"], environment, "finetune", "--config", config,
+            "--data-dir", dir["data"], "--set", $"output_dir={dir["out"]}", "--set", "runner_config.max_steps=2", "--set", "do_eval=False");
+        Assert.True(code == 0, error + output);
+        Assert.Contains("heap: jemalloc; freed pages are kept for the next step while training (dirty decay -1 ms, 7000 ms again afterwards)", output);
+    }
 }
 
 public class MergeLoraCommandTests
