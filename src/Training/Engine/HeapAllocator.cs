@@ -27,6 +27,7 @@ public static unsafe class HeapAllocator
     static readonly object s_gate = new();
     static int s_loops;
     static (long Dirty, long Muzzy)[]? s_saved;
+    static string? s_problem;
 
     static delegate* unmanaged<byte*, void*, nuint*, void*, nuint, int> FindMallctl()
     {
@@ -67,22 +68,28 @@ public static unsafe class HeapAllocator
             Trim();
             return;
         }
-        Control("arena.4096.purge");                                    // MALLCTL_ARENAS_ALL: what setup freed goes back
-        var arenas = (int)Read("arenas.narenas");
-        s_saved = new (long, long)[arenas + 1];
-        s_saved[arenas] = (Read("arenas.dirty_decay_ms"), Read("arenas.muzzy_decay_ms"));   // the default of arenas made later
-        Write("arenas.dirty_decay_ms", -1);
-        Write("arenas.muzzy_decay_ms", -1);
-        for (var i = 0; i < arenas; i++)
+        // A jemalloc that refuses a setting leaves training as it was (Describe says so); it never stops a run.
+        s_problem = null;
+        try
         {
-            if (!TryRead($"arena.{i}.dirty_decay_ms", out var dirty) || !TryRead($"arena.{i}.muzzy_decay_ms", out var muzzy))
+            Control("arena.4096.purge");                                // MALLCTL_ARENAS_ALL: what setup freed goes back
+            var arenas = (int)Read("arenas.narenas");
+            s_saved = Enumerable.Repeat((long.MinValue, long.MinValue), arenas + 1).ToArray();   // MinValue: nothing to restore
+            s_saved[arenas] = (Read("arenas.dirty_decay_ms"), Read("arenas.muzzy_decay_ms"));   // the default of arenas made later
+            Write("arenas.dirty_decay_ms", -1);
+            Write("arenas.muzzy_decay_ms", -1);
+            for (var i = 0; i < arenas; i++)
             {
-                s_saved[i] = (long.MinValue, long.MinValue);                // not initialised yet: nothing to restore
-                continue;
+                if (!TryRead($"arena.{i}.dirty_decay_ms", out var dirty) || !TryRead($"arena.{i}.muzzy_decay_ms", out var muzzy))
+                    continue;                                            // not initialised
+                s_saved[i] = (dirty, muzzy);
+                Write($"arena.{i}.dirty_decay_ms", -1);
+                Write($"arena.{i}.muzzy_decay_ms", -1);
             }
-            s_saved[i] = (dirty, muzzy);
-            Write($"arena.{i}.dirty_decay_ms", -1);
-            Write($"arena.{i}.muzzy_decay_ms", -1);
+        }
+        catch (InvalidOperationException e)
+        {
+            s_problem = e.Message;
         }
     }
 
@@ -93,18 +100,23 @@ public static unsafe class HeapAllocator
             Trim();
             return;
         }
-        var arenas = s_saved.Length - 1;
-        Write("arenas.dirty_decay_ms", s_saved[arenas].Dirty);
-        Write("arenas.muzzy_decay_ms", s_saved[arenas].Muzzy);
-        for (var i = 0; i < arenas; i++)
+        try
         {
-            var (dirty, muzzy) = s_saved[i];
-            if (dirty == long.MinValue) continue;
-            Write($"arena.{i}.dirty_decay_ms", dirty);
-            Write($"arena.{i}.muzzy_decay_ms", muzzy);
+            for (var i = 0; i < s_saved.Length; i++)
+            {
+                var (dirty, muzzy) = s_saved[i];
+                if (dirty == long.MinValue) continue;
+                var arena = i == s_saved.Length - 1 ? "arenas" : $"arena.{i}";
+                Write($"{arena}.dirty_decay_ms", dirty);
+                Write($"{arena}.muzzy_decay_ms", muzzy);
+            }
+            Control("arena.4096.purge");
+        }
+        catch (InvalidOperationException e)
+        {
+            s_problem = e.Message;
         }
         s_saved = null;
-        Control("arena.4096.purge");
     }
 
     /// <summary>Returns the heap's free memory to the kernel now (glibc <c>malloc_trim</c>, or a jemalloc purge).</summary>
@@ -120,14 +132,15 @@ public static unsafe class HeapAllocator
         if (Mallctl is null) return "heap: glibc malloc; memory freed by setup was returned to the system before the first step (malloc_trim)";
         lock (s_gate)
         {
-            return s_saved is { Length: > 1 } saved
+            if (s_problem is not null) return $"heap: jemalloc; its freed pages could not be kept between steps ({s_problem})";
+            return s_saved is { Length: > 1 } saved && saved[0].Dirty != long.MinValue
                 ? $"heap: jemalloc; freed pages are kept for the next step while training (dirty decay {DirtyDecayMs} ms, {saved[0].Dirty} ms again afterwards)"
                 : $"heap: jemalloc (dirty decay {DirtyDecayMs} ms)";
         }
     }
 
     /// <summary>Arena 0's dirty-page decay time in ms (-1: never returned), or null under glibc. For tests and benchmarks.</summary>
-    public static long? DirtyDecayMs => Mallctl is null ? null : Read("arena.0.dirty_decay_ms");
+    public static long? DirtyDecayMs => Mallctl is not null && TryRead("arena.0.dirty_decay_ms", out var ms) ? ms : null;
 
     [DllImport("libc", EntryPoint = "malloc_trim")]
     static extern int MallocTrim(nuint pad);
