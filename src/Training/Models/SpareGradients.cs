@@ -21,6 +21,7 @@ public static class SpareGradients
     sealed class Slot
     {
         public Tensor? Spare;
+        public bool Taken;   // since the last Keep: a producer that stops taking (a tied head's rows added into its gradient) gets nothing held
     }
 
     static readonly ConditionalWeakTable<Tensor, Slot> s_slots = [];
@@ -35,6 +36,7 @@ public static class SpareGradients
         var slot = s_slots.GetOrCreateValue(parameter);
         var spare = slot.Spare;
         slot.Spare = null;
+        slot.Taken = true;
         if (spare is not null && spare.shape.SequenceEqual(parameter.shape) && spare.dtype == parameter.dtype)
         {
             CurrentDisposeScope?.Attach(spare);   // back in the caller's scope, as a new tensor would be
@@ -46,13 +48,14 @@ public static class SpareGradients
 
     /// <summary>
     /// Holds <paramref name="grad"/> (no longer the parameter's <c>.grad</c>) for the next <see cref="Take"/> when it
-    /// is large and <paramref name="parameter"/>'s gradient is formed by <see cref="Take"/>; otherwise returns false
-    /// and the caller disposes it.
+    /// is large and <paramref name="parameter"/>'s gradient was formed in a buffer from <see cref="Take"/> since the last
+    /// call; otherwise returns false and the caller disposes it.
     /// </summary>
     public static bool Keep(Tensor parameter, Tensor grad)
     {
         if (grad.NumberOfElements * grad.ElementSize < MinBytes) return false;
-        if (!s_slots.TryGetValue(parameter, out var slot) || slot.Spare is not null) return false;
+        if (!s_slots.TryGetValue(parameter, out var slot) || slot.Spare is not null || !slot.Taken) return false;
+        slot.Taken = false;
         slot.Spare = grad.DetachFromDisposeScope();
         return true;
     }
