@@ -20,9 +20,6 @@ namespace Sft.Training.Engine;
 /// </summary>
 public static unsafe class HeapAllocator
 {
-    /// <summary>"jemalloc" when its <c>mallctl</c> is in the process (preloaded), otherwise "glibc".</summary>
-    public static string Name => Mallctl is null ? "glibc" : "jemalloc";
-
     static readonly delegate* unmanaged<byte*, void*, nuint*, void*, nuint, int> Mallctl = FindMallctl();
     static readonly object s_gate = new();
     static int s_loops;
@@ -72,7 +69,7 @@ public static unsafe class HeapAllocator
         s_problem = null;
         try
         {
-            Control("arena.4096.purge");                                // MALLCTL_ARENAS_ALL: what setup freed goes back
+            Write("arena.4096.purge");                                // MALLCTL_ARENAS_ALL: what setup freed goes back
             var arenas = (int)Read("arenas.narenas");
             s_saved = Enumerable.Repeat((long.MinValue, long.MinValue), arenas + 1).ToArray();   // MinValue: nothing to restore
             s_saved[arenas] = (Read("arenas.dirty_decay_ms"), Read("arenas.muzzy_decay_ms"));   // the default of arenas made later
@@ -110,7 +107,7 @@ public static unsafe class HeapAllocator
                 Write($"{arena}.dirty_decay_ms", dirty);
                 Write($"{arena}.muzzy_decay_ms", muzzy);
             }
-            Control("arena.4096.purge");
+            Write("arena.4096.purge");
         }
         catch (InvalidOperationException e)
         {
@@ -119,11 +116,10 @@ public static unsafe class HeapAllocator
         s_saved = null;
     }
 
-    /// <summary>Returns the heap's free memory to the kernel now (glibc <c>malloc_trim</c>, or a jemalloc purge).</summary>
-    public static void Trim()
+    /// <summary>Returns glibc's free heap memory to the kernel (what setup freed).</summary>
+    static void Trim()
     {
-        if (Mallctl is not null) Control("arena.4096.purge");
-        else if (OperatingSystem.IsLinux()) MallocTrim(0);
+        if (OperatingSystem.IsLinux()) MallocTrim(0);
     }
 
     /// <summary>One line for the run's log: which allocator, and what <see cref="TrainingLoop"/> does with it now.</summary>
@@ -139,8 +135,8 @@ public static unsafe class HeapAllocator
         }
     }
 
-    /// <summary>Arena 0's dirty-page decay time in ms (-1: never returned), or null under glibc. For tests and benchmarks.</summary>
-    public static long? DirtyDecayMs => Mallctl is not null && TryRead("arena.0.dirty_decay_ms", out var ms) ? ms : null;
+    /// <summary>Arena 0's dirty-page decay time in ms (-1: never returned), or null under glibc.</summary>
+    static long? DirtyDecayMs => Mallctl is not null && TryRead("arena.0.dirty_decay_ms", out var ms) ? ms : null;
 
     [DllImport("libc", EntryPoint = "malloc_trim")]
     static extern int MallocTrim(nuint pad);
@@ -162,21 +158,15 @@ public static unsafe class HeapAllocator
         }
     }
 
-    static void Write(string name, long value)
+    /// <summary>Sets a setting (an ssize_t), or with no value runs a command (<c>arena.N.purge</c>).</summary>
+    static void Write(string name, long? value = null)
     {
         var key = Key(name);
+        var v = value ?? 0;
         fixed (byte* k = key)
         {
-            if (Mallctl(k, null, null, &value, 8) != 0) throw new InvalidOperationException($"jemalloc's mallctl(\"{name}\", {value}) failed.");
-        }
-    }
-
-    static void Control(string name)
-    {
-        var key = Key(name);
-        fixed (byte* k = key)
-        {
-            if (Mallctl(k, null, null, null, 0) != 0) throw new InvalidOperationException($"jemalloc's mallctl(\"{name}\") failed.");
+            var status = value is null ? Mallctl(k, null, null, null, 0) : Mallctl(k, null, null, &v, 8);
+            if (status != 0) throw new InvalidOperationException($"jemalloc's mallctl(\"{name}\"{(value is null ? "" : $", {value}")}) failed ({status}).");
         }
     }
 
