@@ -20,6 +20,14 @@ public partial class FinetuneCommandTests
         return (code, output.ToString(), error.ToString());
     }
 
+    /// <summary>The shipped demo config, written into <paramref name="dir"/>; returns its path.</summary>
+    static string DemoConfig(TempDir dir)
+    {
+        var config = dir["demo_tiny.yaml"];
+        File.WriteAllText(config, ExampleConfigs.Read("demo_tiny.yaml"));
+        return config;
+    }
+
     [GeneratedRegex(@"^step (\d+)/\d+ epoch \d+ loss ([0-9.]+)", RegexOptions.Multiline)]
     private static partial Regex StepLine();
 
@@ -34,8 +42,7 @@ public partial class FinetuneCommandTests
     public async Task The_demo_config_learns_on_the_alpaca_demo_data()
     {
         using var dir = new TempDir();
-        var config = dir["demo_tiny.yaml"];
-        File.WriteAllText(config, ExampleConfigs.Read("demo_tiny.yaml"));
+        var config = DemoConfig(dir);
         var (code, output, error) = await Finetune("--config", config, "--data-dir", dir["data"],
             "--set", $"output_dir={dir["out"]}", "--set", "runner_config.max_steps=30", "--set", "eval_step_interval=10");
         Assert.True(code == 0, error + output);
@@ -125,8 +132,7 @@ public partial class FinetuneCommandTests
     public async Task The_run_names_its_heap_allocator()
     {
         using var dir = new TempDir();
-        var config = dir["demo_tiny.yaml"];
-        File.WriteAllText(config, ExampleConfigs.Read("demo_tiny.yaml"));
+        var config = DemoConfig(dir);
         var (code, output, error) = await Finetune("--config", config, "--data-dir", dir["data"],
             "--set", $"output_dir={dir["out"]}", "--set", "runner_config.max_steps=2", "--set", "do_eval=False");
         Assert.True(code == 0, error + output);
@@ -144,8 +150,7 @@ public partial class FinetuneCommandTests
         Assert.True(File.Exists("/usr/lib/x86_64-linux-gnu/libjemalloc.so.2") || File.Exists("/usr/lib/aarch64-linux-gnu/libjemalloc.so.2"),
             "libjemalloc2 is not installed (apt-get install libjemalloc2; .ci/run installs it)");
         using var dir = new TempDir();
-        var config = dir["demo_tiny.yaml"];
-        File.WriteAllText(config, ExampleConfigs.Read("demo_tiny.yaml"));
+        var config = DemoConfig(dir);
         var environment = new Dictionary<string, string> { ["LD_PRELOAD"] = "libjemalloc.so.2", ["MALLOC_CONF"] = "narenas:1,dirty_decay_ms:7000" };
         var (code, output, error) = await ServerProcess.RunCliAsync(dir["data"], environment, "finetune", "--config", config,
             "--data-dir", dir["data"], "--set", $"output_dir={dir["out"]}", "--set", "runner_config.max_steps=2", "--set", "do_eval=False");
