@@ -154,8 +154,8 @@ public static class StepBench
         readonly bool _trim;
 
         /// <param name="trim">finalize unreachable tensors (GC) and return freed heap memory to the OS between phases
-        /// (glibc malloc_trim), so that a phase's peak is the memory live when it starts plus what it allocates, not
-        /// what glibc kept from earlier phases (a diagnostic: it costs page faults, so timings with it are not the
+        /// (HeapAllocator.ReturnFreeMemory: malloc_trim, or a jemalloc purge), so that a phase's peak is the memory live when it starts plus what it allocates, not
+        /// what the allocator kept from earlier phases (a diagnostic: it costs page faults, so timings with it are not the
         /// engine's)</param>
         public PhaseTimes(bool trim) => _trim = trim;
 
@@ -179,7 +179,7 @@ public static class StepBench
 
         public IReadOnlyDictionary<string, double> Medians() => _laps.ToDictionary(p => p.Key, p => Math.Round(Median(p.Value), 1));
 
-        /// <summary>Each phase's largest RSS at its end (after the GC and malloc_trim when trimming: the memory still live), in MB above <paramref name="baselineMb"/>.</summary>
+        /// <summary>Each phase's largest RSS at its end (after the GC and the heap trim when trimming: the memory still live), in MB above <paramref name="baselineMb"/>.</summary>
         public IReadOnlyDictionary<string, double> EndRss(double baselineMb) => _ends.ToDictionary(p => p.Key, p => Math.Round(p.Value - baselineMb, 1));
 
         /// <summary>The largest peak RSS of any phase (including "before"), in MB.</summary>
@@ -190,15 +190,12 @@ public static class StepBench
 
         void ResetPeak()
         {
-            if (_trim) { GC.Collect(); GC.WaitForPendingFinalizers(); MallocTrim(0); }
+            if (_trim) { GC.Collect(); GC.WaitForPendingFinalizers(); HeapAllocator.ReturnFreeMemory(); }
             try { File.WriteAllText("/proc/self/clear_refs", "5"); }
             catch (IOException) { }
             catch (UnauthorizedAccessException) { }
         }
     }
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "malloc_trim")]
-    static extern int MallocTrim(nuint pad);
 
     /// <summary>The shared training-memory estimate (Sft.Training.Config.Memory), in MB per component.</summary>
     public sealed record MemoryFigures(double WeightsMb, double MasterWeightsMb, double GradsMb, double OptimizerMb, double ActivationsMb, double TotalMb)

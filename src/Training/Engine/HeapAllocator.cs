@@ -60,16 +60,12 @@ public static unsafe class HeapAllocator
 
     static void Enter()
     {
-        if (Mallctl is null)
-        {
-            Trim();
-            return;
-        }
         // A jemalloc that refuses a setting leaves training as it was (Describe says so); it never stops a run.
         s_problem = null;
         try
         {
-            Write("arena.4096.purge");                                // MALLCTL_ARENAS_ALL: what setup freed goes back
+            ReturnFreeMemory();                                         // what setup freed goes back
+            if (Mallctl is null) return;
             var arenas = (int)Read("arenas.narenas");
             s_saved = Enumerable.Repeat((long.MinValue, long.MinValue), arenas + 1).ToArray();   // MinValue: nothing to restore
             s_saved[arenas] = (Read("arenas.dirty_decay_ms"), Read("arenas.muzzy_decay_ms"));   // the default of arenas made later
@@ -92,22 +88,17 @@ public static unsafe class HeapAllocator
 
     static void Leave()
     {
-        if (Mallctl is null || s_saved is null)
-        {
-            Trim();
-            return;
-        }
         try
         {
-            for (var i = 0; i < s_saved.Length; i++)
+            for (var i = 0; i < (s_saved?.Length ?? 0); i++)
             {
-                var (dirty, muzzy) = s_saved[i];
+                var (dirty, muzzy) = s_saved![i];
                 if (dirty == long.MinValue) continue;
                 var arena = i == s_saved.Length - 1 ? "arenas" : $"arena.{i}";
                 Write($"{arena}.dirty_decay_ms", dirty);
                 Write($"{arena}.muzzy_decay_ms", muzzy);
             }
-            Write("arena.4096.purge");
+            ReturnFreeMemory();
         }
         catch (InvalidOperationException e)
         {
@@ -116,10 +107,12 @@ public static unsafe class HeapAllocator
         s_saved = null;
     }
 
-    /// <summary>Returns glibc's free heap memory to the kernel (what setup freed).</summary>
-    static void Trim()
+    /// <summary>Returns the heap's free memory to the kernel now: a purge of every jemalloc arena, or glibc's
+    /// <c>malloc_trim</c>.</summary>
+    public static void ReturnFreeMemory()
     {
-        if (OperatingSystem.IsLinux()) MallocTrim(0);
+        if (Mallctl is not null) Write("arena.4096.purge");                 // MALLCTL_ARENAS_ALL
+        else if (OperatingSystem.IsLinux()) MallocTrim(0);
     }
 
     /// <summary>One line for the run's log: which allocator, and what <see cref="TrainingLoop"/> does with it now.</summary>

@@ -28,6 +28,10 @@ public partial class FinetuneCommandTests
         return config;
     }
 
+    /// <summary><c>finetune</c>'s arguments for the demo config in <paramref name="dir"/> (data and output there too), then <c>--set</c> for each of <paramref name="settings"/>.</summary>
+    static string[] DemoRun(TempDir dir, params string[] settings) =>
+        ["--config", DemoConfig(dir), "--data-dir", dir["data"], "--set", $"output_dir={dir["out"]}", .. settings.SelectMany(s => new[] { "--set", s })];
+
     [GeneratedRegex(@"^step (\d+)/\d+ epoch \d+ loss ([0-9.]+)", RegexOptions.Multiline)]
     private static partial Regex StepLine();
 
@@ -42,9 +46,7 @@ public partial class FinetuneCommandTests
     public async Task The_demo_config_learns_on_the_alpaca_demo_data()
     {
         using var dir = new TempDir();
-        var config = DemoConfig(dir);
-        var (code, output, error) = await Finetune("--config", config, "--data-dir", dir["data"],
-            "--set", $"output_dir={dir["out"]}", "--set", "runner_config.max_steps=30", "--set", "eval_step_interval=10");
+        var (code, output, error) = await Finetune(DemoRun(dir, "runner_config.max_steps=30", "eval_step_interval=10"));
         Assert.True(code == 0, error + output);
 
         var losses = Values(StepLine(), output);
@@ -132,9 +134,7 @@ public partial class FinetuneCommandTests
     public async Task The_run_names_its_heap_allocator()
     {
         using var dir = new TempDir();
-        var config = DemoConfig(dir);
-        var (code, output, error) = await Finetune("--config", config, "--data-dir", dir["data"],
-            "--set", $"output_dir={dir["out"]}", "--set", "runner_config.max_steps=2", "--set", "do_eval=False");
+        var (code, output, error) = await Finetune(DemoRun(dir, "runner_config.max_steps=2", "do_eval=False"));
         Assert.True(code == 0, error + output);
         Assert.Contains("heap: glibc malloc; memory freed by setup was returned to the system", output);
     }
@@ -150,10 +150,9 @@ public partial class FinetuneCommandTests
         Assert.True(File.Exists("/usr/lib/x86_64-linux-gnu/libjemalloc.so.2") || File.Exists("/usr/lib/aarch64-linux-gnu/libjemalloc.so.2"),
             "libjemalloc2 is not installed (apt-get install libjemalloc2; .ci/run installs it)");
         using var dir = new TempDir();
-        var config = DemoConfig(dir);
         var environment = new Dictionary<string, string> { ["LD_PRELOAD"] = "libjemalloc.so.2", ["MALLOC_CONF"] = "narenas:1,dirty_decay_ms:7000" };
-        var (code, output, error) = await ServerProcess.RunCliAsync(dir["data"], environment, "finetune", "--config", config,
-            "--data-dir", dir["data"], "--set", $"output_dir={dir["out"]}", "--set", "runner_config.max_steps=2", "--set", "do_eval=False");
+        var (code, output, error) = await ServerProcess.RunCliAsync(dir["data"], environment,
+            ["finetune", .. DemoRun(dir, "runner_config.max_steps=2", "do_eval=False")]);
         Assert.True(code == 0, error + output);
         Assert.Contains("heap: jemalloc; freed pages are kept for the next step while training (dirty decay -1 ms, 7000 ms again afterwards)", output);
     }
