@@ -43,7 +43,8 @@ public sealed class FusedLinearCrossEntropy : autograd.SingleTensorFunction<Fuse
         // One [chunk, V] fp32 buffer serves every chunk, and the softmax is formed in it in place: a fresh tensor of
         // that size per operation would cost a page fault per 4 KiB on every chunk (about a fifth of the head's time).
         // The model keeps it between steps for the same reason (16k faults a step at the 150M bench model).
-        var buffer = vars[6] is LogitsBuffer kept
+        var kept = vars[6] as LogitsBuffer;
+        var buffer = kept is not null
             ? kept.Rows(Math.Min(chunk, n), vocab, rows.device)
             : empty([Math.Min(chunk, n), vocab], ScalarType.Float32, rows.device);
         for (long start = 0; start < n; start += chunk)
@@ -53,7 +54,7 @@ public sealed class FusedLinearCrossEntropy : autograd.SingleTensorFunction<Fuse
             var h = rows.narrow(0, start, count).to(ScalarType.Float32);                  // [c, H]
             var t = targets.narrow(0, start, count).unsqueeze(1);                          // [c, 1]
             var logits = buffer.narrow(0, 0, count);                                       // [c, V] fp32
-            ForEachSlice(weight, slice, (from, size, w) => logits.narrow(1, from, size).addmm_(h, w.t(), beta: 0, alpha: 1));
+            ForEachSlice(weight, slice, kept, (from, size, w) => logits.narrow(1, from, size).addmm_(h, w.t(), beta: 0, alpha: 1));
             var target = logits.gather(1, t);                                              // [c, 1]
             var max = logits.amax([1L], keepdim: true);                                    // [c, 1]
             var sum = logits.sub_(max).exp_().sum([1L], keepdim: true);                    // exp(logits - max), in place
@@ -62,7 +63,7 @@ public sealed class FusedLinearCrossEntropy : autograd.SingleTensorFunction<Fuse
             var d = logits.div_(sum);                                                      // softmax, in place
             d.scatter_add_(1, t, full([count, 1], -1f, ScalarType.Float32, d.device));     // softmax - one_hot
             var rowsGrad = gradRows?.narrow(0, start, count);
-            ForEachSlice(weight, slice, (from, size, w) =>
+            ForEachSlice(weight, slice, kept, (from, size, w) =>
             {
                 var part = d.narrow(1, from, size);                                        // [c, slice]
                 rowsGrad?.addmm_(part, w);                                                  // [c, H]
@@ -94,18 +95,25 @@ public sealed class FusedLinearCrossEntropy : autograd.SingleTensorFunction<Fuse
         }
     }
 
-    /// <summary>Calls <paramref name="body"/> with (first row, rows, fp32 rows) for each slice of the head's vocabulary rows.</summary>
-    static void ForEachSlice(Tensor weight, long slice, Action<long, long, Tensor> body)
+    /// <summary>
+    /// Calls <paramref name="body"/> with (first row, rows, fp32 rows) for each slice of the head's vocabulary rows. A
+    /// non-fp32 slice is widened into the kept buffer's second tensor when there is one (one 64 MiB block for every
+    /// slice of every chunk and step), otherwise into a new tensor.
+    /// </summary>
+    static void ForEachSlice(Tensor weight, long slice, LogitsBuffer? kept, Action<long, long, Tensor> body)
     {
         var vocab = weight.shape[0];
         for (long from = 0; from < vocab; from += slice)
         {
-            // Its own scope: a view the body takes of the widened slice (w.t()) would otherwise keep every slice's
+            // Its own scope: a view the body takes of a new widened slice (w.t()) would otherwise keep every slice's
             // storage alive until the chunk ends, which is the whole head in fp32 again.
             using var sliceScope = NewDisposeScope();
             var size = Math.Min(slice, vocab - from);
             var rows = weight.narrow(0, from, size);
-            body(from, size, rows.dtype == ScalarType.Float32 ? rows : rows.to(ScalarType.Float32));
+            var wide = rows.dtype == ScalarType.Float32 ? rows
+                : kept is not null ? kept.Widened(rows, Math.Min(slice, vocab))
+                : rows.to(ScalarType.Float32);
+            body(from, size, wide);
         }
     }
 
@@ -130,13 +138,15 @@ public sealed class FusedLinearCrossEntropy : autograd.SingleTensorFunction<Fuse
 }
 
 /// <summary>
-/// The fused loss's fp32 logits buffer (<c>[rows, vocab]</c>), kept by its model from one call to the next so that
-/// it is not mapped and faulted in afresh every step; it grows to the most rows asked for. One loss at a time per
-/// buffer (a model's training and evaluation run one after the other).
+/// The fused loss's fp32 buffers, kept by their model from one call to the next so that they are not mapped and
+/// faulted in afresh every step: the logits buffer (<c>[rows, vocab]</c>), which grows to the most rows asked for,
+/// and, for a head that is not fp32, the slice of it widened to fp32 for one product. One loss at a time per buffer
+/// (a model's training and evaluation run one after the other).
 /// </summary>
 public sealed class LogitsBuffer : IDisposable
 {
     Tensor? _buffer;
+    Tensor? _widened;
 
     /// <summary>A <c>[rows, vocab]</c> fp32 view of the buffer (contents undefined), in the caller's dispose scope.</summary>
     public Tensor Rows(long rows, long vocab, Device device)
@@ -151,12 +161,32 @@ public sealed class LogitsBuffer : IDisposable
         return _buffer.narrow(0, 0, rows);
     }
 
+    /// <summary>
+    /// <paramref name="rows"/> <c>[n, H]</c> (a slice of a bf16 head) copied into a kept fp32 block of
+    /// <paramref name="sliceRows"/> rows, as a <c>[n, H]</c> view in the caller's dispose scope; valid until the next call.
+    /// </summary>
+    public Tensor Widened(Tensor rows, long sliceRows)
+    {
+        var (n, width) = (rows.shape[0], rows.shape[1]);
+        if (n > sliceRows) throw new ArgumentOutOfRangeException(nameof(rows), $"{n} rows do not fit a slice of {sliceRows}.");
+        if (_widened is null || _widened.shape[0] < sliceRows || _widened.shape[1] != width || _widened.device_type != rows.device_type
+            || _widened.device_index != rows.device_index)
+        {
+            _widened?.Dispose();
+            _widened = null;
+            _widened = empty([sliceRows, width], ScalarType.Float32, rows.device).DetachFromDisposeScope();
+        }
+        return _widened.narrow(0, 0, n).copy_(rows);
+    }
+
     /// <summary>Bytes held.</summary>
-    public long Bytes => _buffer is null ? 0 : _buffer.NumberOfElements * 4;
+    public long Bytes => (_buffer?.NumberOfElements ?? 0) * 4 + (_widened?.NumberOfElements ?? 0) * 4;
 
     public void Dispose()
     {
         _buffer?.Dispose();
         _buffer = null;
+        _widened?.Dispose();
+        _widened = null;
     }
 }

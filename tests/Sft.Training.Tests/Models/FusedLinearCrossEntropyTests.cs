@@ -90,6 +90,36 @@ public class FusedLinearCrossEntropyTests
         WithinOneBf16Step(weight.grad!, weight32.grad!);
     }
 
+    /// <summary>With the model's kept buffers, a bf16 head's slices are widened into one kept fp32 block: loss and
+    /// gradients are bit-identical to slices widened into new tensors, and the block does not grow from call to call.</summary>
+    [Fact]
+    public void A_bf16_head_widened_into_the_kept_block_gives_the_same_loss_and_gradients()
+    {
+        using var scope = NewDisposeScope();
+        using var kept = new LogitsBuffer();
+        var generator = new Generator(11);
+        var rows = new Parameter(randn(37, 24, generator: generator).to(ScalarType.BFloat16), true);
+        var weight = new Parameter((randn(1000, 24, generator: generator) * 0.3).to(ScalarType.BFloat16), true);
+        var targets = randint(0, 1000, [37], generator: generator);
+        (Tensor Loss, Tensor Rows, Tensor Weight) Run(LogitsBuffer? buffer)
+        {
+            rows.grad = null;
+            weight.grad = null;
+            var loss = FusedLinearCrossEntropy.Apply(rows, weight, targets, chunkRows: 8, widenedSliceRows: 300, logits: buffer);
+            loss.backward();
+            return (loss, rows.grad!.clone(), weight.grad!.clone());
+        }
+        var fresh = Run(null);
+        for (var call = 0; call < 2; call++)
+        {
+            var reused = Run(kept);
+            Assert.Equal(8 * 1000 * 4L + 300 * 24 * 4L, kept.Bytes);           // the logits chunk and one 300-row fp32 slice
+            Assert.True(fresh.Loss.equal(reused.Loss).all().item<bool>());
+            Assert.True(fresh.Rows.equal(reused.Rows).all().item<bool>());
+            Assert.True(fresh.Weight.equal(reused.Weight).all().item<bool>());
+        }
+    }
+
     static void WithinOneBf16Step(Tensor bf16, Tensor fp32)
     {
         var error = (bf16.to(ScalarType.Float32) - fp32).abs();
