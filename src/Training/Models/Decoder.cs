@@ -375,11 +375,11 @@ public sealed class CausalLM : nn.Module<Tensor, Tensor>
         return Logits(hidden).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Applies the LM head (or the tied embedding matrix) to hidden states <c>[..., H]</c>.</summary>
     /// <summary>The head's weight <c>[V, H]</c> (the embedding matrix when tied), or null when the head is not a plain bias-free linear layer.</summary>
     public Tensor? HeadWeight => lm_head is null ? model.embed_tokens.weight
         : lm_head is TorchSharp.Modules.Linear { bias: null } linear ? linear.weight : null;
 
+    /// <summary>Applies the LM head (or the tied embedding matrix) to hidden states <c>[..., H]</c>.</summary>
     public Tensor Logits(Tensor hidden) =>
         lm_head is null ? Bf16Widening.Linear(hidden, model.embed_tokens.weight, null) : Layers.Project(lm_head, hidden);
 
