@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Sft.Training.Lora;
 using Sft.Training.Models;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -14,7 +15,7 @@ public static class LayerBench
 {
     public static readonly IReadOnlyDictionary<string, string> Defaults = new Dictionary<string, string>
     {
-        ["model"] = "150m", ["dtype"] = "fp32", ["seq"] = "512", ["repeats"] = "9", ["threads"] = "0",
+        ["model"] = "150m", ["dtype"] = "fp32", ["seq"] = "512", ["repeats"] = "9", ["threads"] = "0", ["lora"] = "0",
     };
 
     public sealed record Part(string Name, double MsMedian, double MsMin, double? Gflops);
@@ -69,6 +70,18 @@ public static class LayerBench
         Time("down_proj", [1, T, I], x => layer.mlp.down_proj.forward(x), Linear(I, H));
         Time("silu(x) * x", [1, T, I], x => F.silu(x) * x);
         Time("residual add", [1, T, H], x => x + x);
+        if (o.Int("lora", 0) is var rank and > 0)
+        {
+            // LoRA's cost per projection: the frozen base alone (forward and input gradient), then with the adapter.
+            foreach (var (name, inF, outF) in new[] { ("q_proj", H, nh * hd), ("k_proj", H, nkv * hd), ("gate_proj", H, I), ("down_proj", I, H) })
+            {
+                var weight = new TorchSharp.Modules.Parameter(randn([outF, inF], dtype) * 0.02, requires_grad: false);
+                using var adapter = new LoraLinear(weight, null, rank, 2.0 * rank, 0, useRsLora: false);
+                using (no_grad()) adapter.LoraB.normal_(0, 0.02);
+                Time($"{name} frozen", [1, T, inF], x => F.linear(x, weight), 2 * 2.0 * T * inF * outF);
+                Time($"{name} frozen + lora r{rank}", [1, T, inF], x => adapter.forward(x), 2 * 2.0 * T * inF * outF);
+            }
+        }
         Json.Print(new Result("layer", o.String("model"), DtypeOption.Name(dtype), T, get_num_threads(), parts));
         return 0;
     }

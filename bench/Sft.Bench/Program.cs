@@ -30,7 +30,7 @@ static int Usage()
                sft-bench estimate --model qwen2.5-7b --mode lora --dtype bf16 --seq 512 --batch 8
                               --peak-gflops 989000 --mfu 0.4 [--recompute LAYERS] [--lora-rank 16]
                sft-bench attention [--model 150m] [--dtype fp32] [--seq 512] [--batch 1] [--repeats 7] [--threads T]
-               sft-bench layer [--model 150m] [--dtype fp32] [--seq 512] [--repeats 9] [--threads T]
+               sft-bench layer [--model 150m] [--dtype fp32] [--seq 512] [--repeats 9] [--threads T] [--lora R]
         """);
     return 2;
 }
