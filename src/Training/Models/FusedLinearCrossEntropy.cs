@@ -149,17 +149,7 @@ public sealed class LogitsBuffer : IDisposable
     Tensor? _widened;
 
     /// <summary>A <c>[rows, vocab]</c> fp32 view of the buffer (contents undefined), in the caller's dispose scope.</summary>
-    public Tensor Rows(long rows, long vocab, Device device)
-    {
-        if (_buffer is null || _buffer.shape[0] < rows || _buffer.shape[1] != vocab || _buffer.device_type != device.type
-            || _buffer.device_index != device.index)
-        {
-            _buffer?.Dispose();
-            _buffer = null;
-            _buffer = empty([rows, vocab], ScalarType.Float32, device).DetachFromDisposeScope();
-        }
-        return _buffer.narrow(0, 0, rows);
-    }
+    public Tensor Rows(long rows, long vocab, Device device) => Fit(ref _buffer, rows, vocab, device).narrow(0, 0, rows);
 
     /// <summary>
     /// <paramref name="rows"/> <c>[n, H]</c> (a slice of a bf16 head) copied into a kept fp32 block of
@@ -167,16 +157,23 @@ public sealed class LogitsBuffer : IDisposable
     /// </summary>
     public Tensor Widened(Tensor rows, long sliceRows)
     {
-        var (n, width) = (rows.shape[0], rows.shape[1]);
+        var n = rows.shape[0];
         if (n > sliceRows) throw new ArgumentOutOfRangeException(nameof(rows), $"{n} rows do not fit a slice of {sliceRows}.");
-        if (_widened is null || _widened.shape[0] < sliceRows || _widened.shape[1] != width || _widened.device_type != rows.device_type
-            || _widened.device_index != rows.device_index)
+        return Fit(ref _widened, sliceRows, rows.shape[1], rows.device).narrow(0, 0, n).copy_(rows);
+    }
+
+    /// <summary><paramref name="held"/>, replaced by a new fp32 <c>[rows, columns]</c> tensor on <paramref name="device"/>
+    /// unless it already has at least that many rows of that width there.</summary>
+    static Tensor Fit(ref Tensor? held, long rows, long columns, Device device)
+    {
+        if (held is null || held.shape[0] < rows || held.shape[1] != columns || held.device_type != device.type
+            || held.device_index != device.index)
         {
-            _widened?.Dispose();
-            _widened = null;
-            _widened = empty([sliceRows, width], ScalarType.Float32, rows.device).DetachFromDisposeScope();
+            held?.Dispose();
+            held = null;
+            held = empty([rows, columns], ScalarType.Float32, device).DetachFromDisposeScope();
         }
-        return _widened.narrow(0, 0, n).copy_(rows);
+        return held;
     }
 
     /// <summary>Bytes held.</summary>
