@@ -46,22 +46,12 @@ public class FusedLinearCrossEntropyTests
         var rows = new Parameter(randn(37, 24, generator: generator));
         var weight = new Parameter(randn(1000, 24, generator: generator) * 0.3);
         var targets = randint(0, 1000, [37], generator: generator);
-        (Tensor Loss, Tensor Rows, Tensor Weight) Run(long chunk, LogitsBuffer? buffer)
-        {
-            rows.grad = null;
-            weight.grad = null;
-            var loss = FusedLinearCrossEntropy.Apply(rows, weight, targets, chunk, logits: buffer);
-            loss.backward();
-            return (loss, rows.grad!.clone(), weight.grad!.clone());
-        }
         foreach (var (chunk, bytes) in new[] { (8L, 8 * 1000 * 4L), (16L, 16 * 1000 * 4L), (8L, 16 * 1000 * 4L) })
         {
-            var fresh = Run(chunk, null);
-            var reused = Run(chunk, kept);
+            var fresh = LossAndGradients(rows, weight, targets, chunk, null);
+            var reused = LossAndGradients(rows, weight, targets, chunk, kept);
             Assert.Equal(bytes, kept.Bytes);
-            Assert.True(fresh.Loss.equal(reused.Loss).all().item<bool>());
-            Assert.True(fresh.Rows.equal(reused.Rows).all().item<bool>());
-            Assert.True(fresh.Weight.equal(reused.Weight).all().item<bool>());
+            AssertIdentical(fresh, reused);
         }
     }
 
@@ -101,23 +91,31 @@ public class FusedLinearCrossEntropyTests
         var rows = new Parameter(randn(37, 24, generator: generator).to(ScalarType.BFloat16), true);
         var weight = new Parameter((randn(1000, 24, generator: generator) * 0.3).to(ScalarType.BFloat16), true);
         var targets = randint(0, 1000, [37], generator: generator);
-        (Tensor Loss, Tensor Rows, Tensor Weight) Run(LogitsBuffer? buffer)
-        {
-            rows.grad = null;
-            weight.grad = null;
-            var loss = FusedLinearCrossEntropy.Apply(rows, weight, targets, chunkRows: 8, widenedSliceRows: 300, logits: buffer);
-            loss.backward();
-            return (loss, rows.grad!.clone(), weight.grad!.clone());
-        }
-        var fresh = Run(null);
+        var fresh = LossAndGradients(rows, weight, targets, 8, null, widenedSliceRows: 300);
         for (var call = 0; call < 2; call++)
         {
-            var reused = Run(kept);
+            var reused = LossAndGradients(rows, weight, targets, 8, kept, widenedSliceRows: 300);
             Assert.Equal(8 * 1000 * 4L + 300 * 24 * 4L, kept.Bytes);           // the logits chunk and one 300-row fp32 slice
-            Assert.True(fresh.Loss.equal(reused.Loss).all().item<bool>());
-            Assert.True(fresh.Rows.equal(reused.Rows).all().item<bool>());
-            Assert.True(fresh.Weight.equal(reused.Weight).all().item<bool>());
+            AssertIdentical(fresh, reused);
         }
+    }
+
+    /// <summary>The fused loss over fresh gradients, its backward run: the loss and copies of both gradients.</summary>
+    static (Tensor Loss, Tensor Rows, Tensor Weight) LossAndGradients(Parameter rows, Parameter weight, Tensor targets, long chunk,
+        LogitsBuffer? buffer, long? widenedSliceRows = null)
+    {
+        rows.grad = null;
+        weight.grad = null;
+        var loss = FusedLinearCrossEntropy.Apply(rows, weight, targets, chunk, widenedSliceRows, buffer);
+        loss.backward();
+        return (loss, rows.grad!.clone(), weight.grad!.clone());
+    }
+
+    static void AssertIdentical((Tensor Loss, Tensor Rows, Tensor Weight) expected, (Tensor Loss, Tensor Rows, Tensor Weight) actual)
+    {
+        Assert.True(expected.Loss.equal(actual.Loss).all().item<bool>());
+        Assert.True(expected.Rows.equal(actual.Rows).all().item<bool>());
+        Assert.True(expected.Weight.equal(actual.Weight).all().item<bool>());
     }
 
     static void WithinOneBf16Step(Tensor bf16, Tensor fp32)
