@@ -5,6 +5,9 @@ using Sft.Data.Persistence;
 using Sft.Web.Components.Pages.Compare;
 using Sft.Web.Components.Pages.Datasets;
 using Sft.Web.Components.Pages.Models;
+using Sft.Web.Components.Shared;
+using Sft.Web.Ui;
+using Microsoft.Extensions.DependencyInjection;
 using Sft.Web.Live;
 
 namespace Sft.Web.UiTests.Components;
@@ -93,6 +96,34 @@ public class CatalogPagesTests
         page.WaitForAssertion(() => Assert.Equal(path, page.Find(".dataset-preview").GetAttribute("data-dataset")));
         page.WaitForAssertion(() => Assert.Equal("2", page.Find("[data-stat=rows]").TextContent), TimeSpan.FromSeconds(60));
         Assert.Contains("Count to three", page.FindAll(".preview-row pre")[1].TextContent);
+    }
+
+    /// <summary>
+    /// Another dataset picked while the first one's preview is still loading: the first preview, arriving later, does not
+    /// land over the second's (it once showed the built-in set's rows under the upload's name).
+    /// </summary>
+    [Fact]
+    public async Task A_preview_still_loading_when_another_dataset_is_picked_does_not_land_over_it()
+    {
+        using var ctx = new UiTestContext();
+        var path = Path.Combine(ctx.DataDir, "datasets", "upload-2.jsonl");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await File.WriteAllLinesAsync(path,
+        [
+            """{"instruction":"Say hi","input":"","output":"Hi there!"}""",
+            """{"instruction":"Count to three","input":"","output":"One, two, three."}""",
+        ]);
+        var builtin = "builtin:" + BuiltinDatasets.Names[0];
+
+        var panel = ctx.Render<DatasetPreviewPanel>(p => p.Add(c => c.Dataset, builtin));   // its preview starts loading
+        panel.Render(p => p.Add(c => c.Dataset, path));
+        panel.WaitForAssertion(() => Assert.Equal("2", panel.Find("[data-stat=rows]").TextContent), TimeSpan.FromSeconds(60));
+
+        // The built-in set previewed again from the start: by the time it is done, the panel's earlier load has had its time.
+        await ctx.Services.GetRequiredService<DatasetPreviews>().PreviewAsync(builtin, DatasetPreviews.DefaultTemplate);
+        panel.Render(p => p.Add(c => c.Dataset, path));
+        Assert.Equal(path, panel.Find(".dataset-preview").GetAttribute("data-dataset"));
+        Assert.Equal("2", panel.Find("[data-stat=rows]").TextContent);
     }
 
     [Fact]
